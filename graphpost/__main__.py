@@ -1,0 +1,3 @@
+from graphpost.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP edge: routes, Graph JSON, the error envelope, bearer authentication."""

@@ -1,0 +1,42 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from graphpost.api import errors
+from graphpost.api.context import RequestContextMiddleware
+from graphpost.api.routes import users
+from graphpost.api.runtime import Runtime
+from graphpost.auth import keys
+from graphpost.auth.tokens import TokenVerifier
+from graphpost.config import Settings
+from graphpost.store.database import Database
+
+log = logging.getLogger("graphpost")
+VERSIONS = ("/v1.0", "/beta")
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    """The app over `db` (opened from settings when not given; then the app disposes of it)."""
+    owns_db = db is None
+    database = db or Database(settings.sqlalchemy_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        log.info("graphpost stopped")
+        if owns_db:
+            await database.dispose()
+
+    app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)))
+    for version in VERSIONS:
+        app.include_router(users.router, prefix=version)
+    errors.install(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,40 @@
+"""The bearer-token dependency: who is calling, with which permissions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from graphpost.api.runtime import Runtime, runtime
+from graphpost.auth.permissions import Principal, PrincipalKind
+from graphpost.directory import service as directory
+from graphpost.errors import InvalidAuthenticationToken
+
+
+def _bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if not header or scheme.lower() != "bearer" or not token.strip():
+        raise InvalidAuthenticationToken("Access token is empty." if not header.strip()
+                                         else "Access token validation failure. Invalid authorization scheme.")
+    return token.strip()
+
+
+async def authenticate(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal:
+    claims = rt.verifier.verify(_bearer_token(request))
+    tenant_id, app_id = str(claims["tid"]), str(claims.get("appid") or claims.get("azp") or "")
+    if "scp" in claims:
+        user = await directory.user_for_token(rt.db, tenant_id, str(claims.get("oid", "")))
+        if user is None:
+            raise InvalidAuthenticationToken("Access token validation failure. Invalid issuer or tenant.")
+        return Principal(PrincipalKind.DELEGATED, tenant_id, app_id,
+                         frozenset(str(claims["scp"]).split()), user_id=user.id)
+    app = await directory.app_for_token(rt.db, tenant_id, app_id)
+    if app is None:
+        raise InvalidAuthenticationToken("Access token validation failure. Invalid issuer or tenant.")
+    roles = claims["roles"] if isinstance(claims["roles"], list) else []
+    return Principal(PrincipalKind.APPLICATION, tenant_id, app.client_id, frozenset(map(str, roles)))
+
+
+Caller = Annotated[Principal, Depends(authenticate)]

@@ -1,0 +1,56 @@
+"""Per-request ids and the access log, as a plain ASGI middleware (no per-request task overhead).
+
+Graph gives every response a `request-id` and echoes the caller's `client-request-id` (or, when
+the caller sent none, repeats the request id in it)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("graphpost.access")
+
+
+def request_ids(scope: Scope) -> tuple[str, str]:
+    state = scope.get("state") or {}
+    return state.get("request_id", ""), state.get("client_request_id", "")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        client_request_id = request_id
+        for name, value in scope["headers"]:
+            if name == b"client-request-id":
+                client_request_id = value.decode("latin-1")[:200]
+                break
+        scope.setdefault("state", {}).update(request_id=request_id, client_request_id=client_request_id)
+        status = 500
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers: list[Any] = list(message.get("headers", []))
+                headers.append((b"request-id", request_id.encode()))
+                headers.append((b"client-request-id", client_request_id.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            access_log.info('%s %s %s %d %.1fms request-id=%s', scope.get("client", ("-",))[0],
+                            scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000,
+                            request_id)

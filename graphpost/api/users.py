@@ -1,0 +1,39 @@
+"""Resolving the user a path names: `/me` or `/users/{id | userPrincipalName}`."""
+
+from __future__ import annotations
+
+from graphpost.api.runtime import Runtime
+from graphpost.auth.permissions import Principal
+from graphpost.directory import service as directory
+from graphpost.errors import AccessDenied, InvalidUser, MeRequiresDelegated, ResourceNotFound
+from graphpost.store.directory import UserRow
+
+
+async def signed_in_user(rt: Runtime, caller: Principal) -> UserRow:
+    if not caller.is_delegated or caller.user_id is None:
+        raise MeRequiresDelegated()
+    user = await directory.user_for_token(rt.db, caller.tenant_id, caller.user_id)
+    if user is None:
+        raise ResourceNotFound(caller.user_id)
+    return user
+
+
+async def directory_user(rt: Runtime, caller: Principal, ref: str) -> UserRow:
+    """A user resource (`/users/{ref}`): readable by any caller of the same tenant."""
+    user = await directory.find_user(rt.db, caller.tenant_id, ref)
+    if user is None:
+        raise ResourceNotFound(ref)
+    return user
+
+
+async def mailbox_owner(rt: Runtime, caller: Principal, ref: str | None) -> UserRow:
+    """The owner of the mailbox a mail path names. A delegated caller reaches only its own
+    mailbox (Graph: 403 for another user's); an application reaches any mailbox of its tenant."""
+    if ref is None:
+        return await signed_in_user(rt, caller)
+    user = await directory.find_user(rt.db, caller.tenant_id, ref)
+    if user is None:
+        raise InvalidUser(ref)
+    if caller.is_delegated and user.id != caller.user_id:
+        raise AccessDenied()
+    return user

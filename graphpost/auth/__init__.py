@@ -1,0 +1,1 @@
+"""Bearer tokens: signing keys, issue and verification, permissions."""

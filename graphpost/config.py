@@ -1,0 +1,122 @@
+"""One Settings object, read from a TOML file, then `GRAPHPOST_*` environment, then CLI flags
+(each later source wins). A bad value stops start-up with one line naming the setting."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "GRAPHPOST_"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message is one line naming it and where it came from."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(Path(".graphpost"), description="Where the SQLite file and signing keys live.")
+    database_url: str | None = Field(
+        None, description="sqlite:///path or postgresql://user@host/db; default: graphpost.db in data_dir.")
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on (0 picks a free one).")
+    create_default_tenant: bool = Field(
+        True, description="On first start with an empty store, create contoso.test with alice and bob.")
+    default_domain: str = Field("contoso.test", description="Accepted domain of the default tenant.")
+    token_lifetime: timedelta = Field(timedelta(hours=1), description="Default lifetime of minted tokens.")
+    log_level: str = Field("info", description="debug, info, warning or error.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.split(":", 1)[0].split("+", 1)[0] in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("token_lifetime", mode="before")
+    @classmethod
+    def _parse_lifetime(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with the async driver SQLAlchemy needs for it."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'graphpost.db').resolve()}"
+        scheme, rest = url.split(":", 1)
+        base = scheme.split("+", 1)[0]
+        if base == "sqlite":
+            return "sqlite+aiosqlite:" + rest
+        return "postgresql+asyncpg:" + rest
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '15m', '1h', '2d' or a bare number of seconds."""
+    text = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if text and text[-1] in units:
+            seconds = float(text[:-1]) * units[text[-1]]
+        else:
+            seconds = float(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a duration like 90s, 15m, 1h or 2d") from None
+    if seconds <= 0:
+        raise ValueError("must be positive")
+    return timedelta(seconds=seconds)
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    found = {}
+    for name in Settings.model_fields:
+        key = ENV_PREFIX + name.upper()
+        if key in environ and environ[key] != "":
+            found[name] = (environ[key], key)
+    return found
+
+
+def _from_file(path: Path) -> dict[str, tuple[Any, str]]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown setting '{unknown[0]}' in {path}")
+    return {name: (value, f"{path}") for name, value in data.items()}
+
+
+def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge file < environment < overrides (CLI flags; None means not given) into Settings."""
+    environ = os.environ if environ is None else environ
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    merged: dict[str, tuple[Any, str]] = {}
+    if config_file is not None:
+        merged.update(_from_file(config_file))
+    merged.update(_from_environment(environ))
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            merged[name] = (value, "--" + name.replace("_", "-"))
+    try:
+        return Settings(**{name: value for name, (value, _) in merged.items()})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        value, source = merged.get(name, (None, "default"))
+        raise ConfigError(f"bad setting '{name}' = {value!r} (from {source}): {error['msg']}") from None

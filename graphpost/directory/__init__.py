@@ -1,0 +1,1 @@
+"""The directory: tenants with their accepted domains, users and app registrations."""

@@ -1,0 +1,154 @@
+"""Directory operations the CLI and the API share: seeding, adding users and apps."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from graphpost.auth.permissions import unknown_permissions
+from graphpost.store import directory as rows
+from graphpost.store.database import Database
+from graphpost.store.directory import AppRow, UserRow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TENANT_NAME = "Contoso"
+DEFAULT_USERS = (("alice", "Alice Smith"), ("bob", "Bob Jones"))
+# Taken while seeding on PostgreSQL, so that nodes starting together seed once.
+_PG_SEED_LOCK = 0x67726171
+
+
+class DirectoryError(Exception):
+    """A directory request that cannot be carried out; the message says why, for the operator."""
+
+
+@dataclass(frozen=True)
+class NewApp:
+    app: AppRow
+    secret: str
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def secret_matches(secret: str, stored: str) -> bool:
+    scheme, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt), n=2**14, r=8, p=1)
+    return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def _display_name_for(upn: str) -> str:
+    return upn.split("@", 1)[0].replace(".", " ").title()
+
+
+async def ensure_default_tenant(db: Database, domain: str) -> bool:
+    """Create the default tenant with alice and bob if the store has no tenant; True if it did."""
+    async with db.write() as conn:
+        if db.dialect == "postgresql":
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SEED_LOCK})
+        if await rows.count_tenants(conn):
+            return False
+        tenant_id = str(uuid.uuid4())
+        await rows.insert_tenant(conn, tenant_id, DEFAULT_TENANT_NAME, [domain], _now())
+        for local, name in DEFAULT_USERS:
+            address = f"{local}@{domain}"
+            await rows.insert_user(conn, UserRow(str(uuid.uuid4()), tenant_id, address, address, name), _now())
+    log.info("created default tenant %s (%s) with users alice and bob", tenant_id, domain)
+    return True
+
+
+async def add_tenant(db: Database, domain: str, display_name: str | None) -> str:
+    domain = domain.strip().lower()
+    if not domain or "@" in domain or "." not in domain:
+        raise DirectoryError(f"'{domain}' is not a domain name")
+    async with db.write() as conn:
+        if await rows.tenant_of_domain(conn, domain):
+            raise DirectoryError(f"domain {domain} already belongs to a tenant")
+        tenant_id = str(uuid.uuid4())
+        await rows.insert_tenant(conn, tenant_id, display_name or domain, [domain], _now())
+    return tenant_id
+
+
+async def add_user(db: Database, upn: str, display_name: str | None) -> UserRow:
+    upn = upn.strip()
+    local, _, domain = upn.partition("@")
+    if not local or not domain or " " in upn:
+        raise DirectoryError(f"'{upn}' is not a user principal name like alice@contoso.test")
+    async with db.write() as conn:
+        tenant_id = await rows.tenant_of_domain(conn, domain)
+        if tenant_id is None:
+            raise DirectoryError(f"no tenant accepts the domain {domain.lower()} "
+                                 "(add one with: graphpost tenant add DOMAIN)")
+        if await rows.upn_or_mail_taken(conn, upn):
+            raise DirectoryError(f"a user {upn} already exists")
+        user = UserRow(str(uuid.uuid4()), tenant_id, upn, upn, display_name or _display_name_for(upn))
+        await rows.insert_user(conn, user, _now())
+    return user
+
+
+async def add_app(db: Database, display_name: str, permissions: list[str], domain: str | None) -> NewApp:
+    unknown = unknown_permissions(permissions)
+    if unknown:
+        raise DirectoryError(f"unknown permission '{unknown[0]}'")
+    async with db.write() as conn:
+        if domain:
+            tenant_id = await rows.tenant_of_domain(conn, domain)
+            if tenant_id is None:
+                raise DirectoryError(f"no tenant accepts the domain {domain.lower()}")
+        else:
+            tenants = await rows.list_tenants(conn)
+            if len(tenants) != 1:
+                raise DirectoryError("there is more than one tenant: say which with --tenant DOMAIN"
+                                     if tenants else "there is no tenant yet")
+            tenant_id = tenants[0].id
+        secret = secrets.token_urlsafe(30)
+        app = AppRow(str(uuid.uuid4()), tenant_id, display_name, hash_secret(secret),
+                     tuple(dict.fromkeys(permissions)))
+        await rows.insert_app(conn, app, _now())
+    return NewApp(app, secret)
+
+
+async def user_for_token(db: Database, tenant_id: str, user_id: str) -> UserRow | None:
+    """The signed-in user a delegated token names, if it still exists in that tenant."""
+    async with db.read() as conn:
+        user = await rows.user_by_id(conn, user_id)
+    return user if user is not None and user.tenant_id == tenant_id else None
+
+
+async def app_for_token(db: Database, tenant_id: str, client_id: str) -> AppRow | None:
+    async with db.read() as conn:
+        app = await rows.app_by_client_id(conn, client_id)
+    return app if app is not None and app.tenant_id == tenant_id else None
+
+
+def _looks_like_guid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def find_user(db: Database, tenant_id: str, ref: str) -> UserRow | None:
+    """A user of this tenant by id (GUID) or userPrincipalName, case-insensitively. Users of other
+    tenants are never found: a tenant cannot even learn that they exist."""
+    async with db.read() as conn:
+        user = await (rows.user_by_id(conn, ref) if _looks_like_guid(ref) else rows.user_by_upn(conn, ref))
+    return user if user is not None and user.tenant_id == tenant_id else None

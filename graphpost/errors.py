@@ -1,0 +1,106 @@
+"""The one error hierarchy. Every layer raises these; only the HTTP edge turns them into Graph's
+error envelope (graphpost.api.errors), so status codes never leak into the domain."""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """An error Graph would answer with `status` and `{"error": {"code": code, ...}}`."""
+
+    status: int = 500
+    code: str = "generalException"
+    default_message: str = "An internal server error occurred."
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.message = message or self.default_message
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(GraphError):
+    status, code = 400, "BadRequest"
+    default_message = "Bad request."
+
+
+class RequestBodyRead(GraphError):
+    status, code = 400, "RequestBodyRead"
+    default_message = "The request body could not be read."
+
+
+class InvalidRequest(GraphError):
+    status, code = 400, "ErrorInvalidRequest"
+    default_message = "The request is invalid."
+
+
+class InvalidIdMalformed(GraphError):
+    status, code = 400, "ErrorInvalidIdMalformed"
+    default_message = "Id is malformed."
+
+
+class InvalidRecipients(GraphError):
+    status, code = 400, "ErrorInvalidRecipients"
+    default_message = "At least one recipient isn't valid."
+
+
+class MeRequiresDelegated(BadRequest):
+    # Graph answers /me with an application token this way, word for word.
+    default_message = "/me request is only valid with delegated authentication flow."
+
+
+class InvalidAuthenticationToken(GraphError):
+    status, code = 401, "InvalidAuthenticationToken"
+    default_message = "Access token is empty."
+
+    def __init__(self, message: str | None = None) -> None:
+        # RFC 6750 §3: a 401 on a bearer-protected resource names the scheme and the error.
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'})
+
+
+class AccessDenied(GraphError):
+    status, code = 403, "ErrorAccessDenied"
+    default_message = "Access is denied. Check credentials and try again."
+
+
+class ItemNotFound(GraphError):
+    status, code = 404, "ErrorItemNotFound"
+    default_message = "The specified object was not found in the store."
+
+
+class InvalidUser(GraphError):
+    status, code = 404, "ErrorInvalidUser"
+
+    def __init__(self, user: str) -> None:
+        super().__init__(f"The requested user '{user}' is invalid.")
+
+
+class ResourceNotFound(GraphError):
+    status, code = 404, "Request_ResourceNotFound"
+
+    def __init__(self, user: str) -> None:
+        super().__init__(f"Resource '{user}' does not exist or one of its queried reference-property "
+                         "objects are not present.")
+
+
+class SegmentNotFound(BadRequest):
+    def __init__(self, segment: str) -> None:
+        super().__init__(f"Resource not found for the segment '{segment}'.")
+
+
+class MethodNotAllowed(GraphError):
+    status, code = 405, "BadRequest"
+    default_message = "Specified HTTP method is not allowed for the request target."
+
+
+class RequestTooLarge(GraphError):
+    status, code = 413, "RequestEntityTooLarge"
+    default_message = "Maximum request length exceeded."
+
+
+class UnsupportedMediaType(GraphError):
+    status, code = 415, "UnsupportedMediaType"
+    default_message = "The content type of the request is not supported."
+
+
+class ServiceUnavailable(GraphError):
+    status, code = 503, "ServiceNotAvailable"
+    default_message = "The service is temporarily unavailable."

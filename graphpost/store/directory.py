@@ -1,0 +1,115 @@
+"""Directory rows: tenants, accepted domains, users, app registrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphpost.store.schema import apps, domains, tenants, users
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    id: str
+    display_name: str
+    domains: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: str
+    tenant_id: str
+    user_principal_name: str
+    mail: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class AppRow:
+    client_id: str
+    tenant_id: str
+    display_name: str
+    secret_hash: str
+    permissions: tuple[str, ...]
+
+
+def _user(row: sa.Row) -> UserRow:
+    return UserRow(row.id, row.tenant_id, row.user_principal_name, row.mail, row.display_name)
+
+
+def _app(row: sa.Row) -> AppRow:
+    return AppRow(row.client_id, row.tenant_id, row.display_name, row.secret_hash, tuple(row.permissions))
+
+
+async def count_tenants(conn: AsyncConnection) -> int:
+    return (await conn.execute(sa.select(sa.func.count()).select_from(tenants))).scalar_one()
+
+
+async def insert_tenant(conn: AsyncConnection, tenant_id: str, display_name: str, domain_names: list[str],
+                        now: datetime) -> None:
+    await conn.execute(tenants.insert().values(id=tenant_id, display_name=display_name, created_at=now))
+    await conn.execute(domains.insert(), [{"name": name.lower(), "tenant_id": tenant_id} for name in domain_names])
+
+
+async def tenant_exists(conn: AsyncConnection, tenant_id: str) -> bool:
+    found = await conn.execute(sa.select(tenants.c.id).where(tenants.c.id == tenant_id))
+    return found.first() is not None
+
+
+async def list_tenants(conn: AsyncConnection) -> list[TenantRow]:
+    rows = (await conn.execute(sa.select(tenants).order_by(tenants.c.created_at, tenants.c.id))).all()
+    names = (await conn.execute(sa.select(domains).order_by(domains.c.name))).all()
+    return [TenantRow(row.id, row.display_name, tuple(d.name for d in names if d.tenant_id == row.id))
+            for row in rows]
+
+
+async def tenant_of_domain(conn: AsyncConnection, domain: str) -> str | None:
+    found = await conn.execute(sa.select(domains.c.tenant_id).where(domains.c.name == domain.lower()))
+    return found.scalar_one_or_none()
+
+
+async def insert_user(conn: AsyncConnection, user: UserRow, now: datetime) -> None:
+    await conn.execute(users.insert().values(
+        id=user.id, tenant_id=user.tenant_id, user_principal_name=user.user_principal_name,
+        upn_key=user.user_principal_name.lower(), mail=user.mail, mail_key=user.mail.lower(),
+        display_name=user.display_name, created_at=now))
+
+
+async def user_by_id(conn: AsyncConnection, user_id: str) -> UserRow | None:
+    row = (await conn.execute(sa.select(users).where(users.c.id == user_id.lower()))).first()
+    return _user(row) if row else None
+
+
+async def user_by_upn(conn: AsyncConnection, upn: str) -> UserRow | None:
+    row = (await conn.execute(sa.select(users).where(users.c.upn_key == upn.lower()))).first()
+    return _user(row) if row else None
+
+
+async def upn_or_mail_taken(conn: AsyncConnection, address: str) -> bool:
+    key = address.lower()
+    found = await conn.execute(sa.select(users.c.id).where(sa.or_(users.c.upn_key == key, users.c.mail_key == key)))
+    return found.first() is not None
+
+
+async def list_users(conn: AsyncConnection) -> list[UserRow]:
+    rows = await conn.execute(sa.select(users).order_by(users.c.upn_key))
+    return [_user(row) for row in rows]
+
+
+async def insert_app(conn: AsyncConnection, app: AppRow, now: datetime) -> None:
+    await conn.execute(apps.insert().values(
+        client_id=app.client_id, tenant_id=app.tenant_id, display_name=app.display_name,
+        secret_hash=app.secret_hash, permissions=list(app.permissions), created_at=now))
+
+
+async def app_by_client_id(conn: AsyncConnection, client_id: str) -> AppRow | None:
+    row = (await conn.execute(sa.select(apps).where(apps.c.client_id == client_id.lower()))).first()
+    return _app(row) if row else None
+
+
+async def list_apps(conn: AsyncConnection) -> list[AppRow]:
+    rows = await conn.execute(sa.select(apps).order_by(apps.c.display_name, apps.c.client_id))
+    return [_app(row) for row in rows]

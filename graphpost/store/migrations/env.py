@@ -1,0 +1,16 @@
+"""Alembic environment. graphpost runs migrations itself (store/migrate.py) and hands the
+connection over in config.attributes; there is no alembic.ini to edit."""
+
+from alembic import context
+
+from graphpost.store.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    # SQLite cannot ALTER most things; batch mode rebuilds tables where needed.
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()
