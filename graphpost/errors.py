@@ -61,6 +61,12 @@ class AccessDenied(GraphError):
     default_message = "Access is denied. Check credentials and try again."
 
 
+class AuthorizationRequestDenied(GraphError):
+    # Directory (user) resources answer a missing permission with this code, not ErrorAccessDenied.
+    status, code = 403, "Authorization_RequestDenied"
+    default_message = "Insufficient privileges to complete the operation."
+
+
 class ItemNotFound(GraphError):
     status, code = 404, "ErrorItemNotFound"
     default_message = "The specified object was not found in the store."

@@ -19,6 +19,7 @@ from graphpost.store.database import Database
 
 log = logging.getLogger("graphpost")
 VERSIONS = ("/v1.0", "/beta")
+ROUTERS = (users.router,)
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -35,8 +36,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)))
-    for version in VERSIONS:
-        app.include_router(users.router, prefix=version)
+    # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
+    app.state.route_templates = []
+    for router in ROUTERS:
+        for version in VERSIONS:
+            app.include_router(router, prefix=version)
+            app.state.route_templates += [version + route.path for route in router.routes]
     errors.install(app)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -33,14 +33,14 @@ def envelope(request: Request, error: GraphError) -> GraphJSONResponse:
     return GraphJSONResponse(body, status_code=error.status, headers=error.headers)
 
 
-def _unknown_segment(app: FastAPI, path: str) -> str:
+def _unknown_segment(templates: list[str], path: str) -> str:
     """The first segment of `path` that no route knows, as Graph names it in its 400."""
     segments = [s for s in path.split("/") if s]
     if not segments:
         return ""
     best = 0
-    for route in app.routes:
-        template = [s for s in getattr(route, "path", "").split("/") if s]
+    for route_path in templates:
+        template = [s for s in route_path.split("/") if s]
         matched = 0
         for want, got in zip(template, segments):
             if not (re.fullmatch(r"\{.*\}", want) or want.lower() == got.lower()):
@@ -58,7 +58,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> GraphJSONResponse:
         if exc.status_code == 404:
-            return envelope(request, SegmentNotFound(_unknown_segment(app, request.url.path)))
+            return envelope(request, SegmentNotFound(_unknown_segment(app.state.route_templates, request.url.path)))
         if exc.status_code == 405:
             return envelope(request, MethodNotAllowed())
         if exc.status_code == 413:

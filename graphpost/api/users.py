@@ -5,8 +5,10 @@ from __future__ import annotations
 from graphpost.api.runtime import Runtime
 from graphpost.auth.permissions import Principal
 from graphpost.directory import service as directory
-from graphpost.errors import AccessDenied, InvalidUser, MeRequiresDelegated, ResourceNotFound
+from graphpost.errors import AccessDenied, AuthorizationRequestDenied, InvalidUser, MeRequiresDelegated, ResourceNotFound
 from graphpost.store.directory import UserRow
+
+READ_OTHER_USERS = frozenset({"User.ReadBasic.All", "User.Read.All"})
 
 
 async def signed_in_user(rt: Runtime, caller: Principal) -> UserRow:
@@ -19,10 +21,13 @@ async def signed_in_user(rt: Runtime, caller: Principal) -> UserRow:
 
 
 async def directory_user(rt: Runtime, caller: Principal, ref: str) -> UserRow:
-    """A user resource (`/users/{ref}`): readable by any caller of the same tenant."""
+    """A user resource (`/users/{ref}`) of the caller's tenant. As in Graph, reading another
+    user's profile needs User.ReadBasic.All or User.Read.All; one's own needs nothing more."""
     user = await directory.find_user(rt.db, caller.tenant_id, ref)
     if user is None:
         raise ResourceNotFound(ref)
+    if user.id != caller.user_id and not caller.permissions & READ_OTHER_USERS:
+        raise AuthorizationRequestDenied()
     return user
 
 

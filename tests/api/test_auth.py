@@ -1,0 +1,81 @@
+"""Bearer-token verification on every Graph route: each refusal is Graph's 401 envelope."""
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import jwt
+import pytest
+
+from graphpost.auth import keys, tokens
+from graphpost.auth.tokens import issue_application
+from tests.api.assertions import assert_graph_error
+from tests.tokens import TokenMint
+
+ROUTES = ["/v1.0/me", "/beta/me", "/v1.0/users/alice@contoso.test", "/beta/users/bob@contoso.test"]
+
+
+def assert_unauthenticated(response: httpx.Response) -> None:
+    assert_graph_error(response, 401, "InvalidAuthenticationToken")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_missing_token_is_refused(client: httpx.AsyncClient, route: str) -> None:
+    assert_unauthenticated(await client.get(route))
+
+
+@pytest.mark.parametrize("header", ["Basic YWxpY2U6cHc=", "Bearer", "Bearer not-a-jwt", "Bearer a.b.c"])
+async def test_malformed_authorization_is_refused(client: httpx.AsyncClient, header: str) -> None:
+    assert_unauthenticated(await client.get("/v1.0/me", headers={"Authorization": header}))
+
+
+async def _claims(tokens_: TokenMint) -> dict:
+    return tokens.TokenVerifier(tokens_.key).verify(await tokens_.user())
+
+
+async def test_badly_signed_token_is_refused(client: httpx.AsyncClient, tokens: TokenMint, tmp_path) -> None:
+    other = keys.load_or_create(tmp_path / "other")
+    forged = jwt.encode(await _claims(tokens), other.private_key, algorithm="RS256", headers={"kid": tokens.key.kid})
+    assert_unauthenticated(await client.get("/v1.0/me", headers={"Authorization": f"Bearer {forged}"}))
+
+
+async def test_expired_token_is_refused(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    claims = await _claims(tokens)
+    now = int(datetime.now(timezone.utc).timestamp())
+    expired = jwt.encode({**claims, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600},
+                         tokens.key.private_key, algorithm="RS256")
+    response = await client.get("/v1.0/me", headers={"Authorization": f"Bearer {expired}"})
+    assert_unauthenticated(response)
+    assert "expired" in response.json()["error"]["message"]
+
+
+async def test_alg_none_token_is_refused(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    unsigned = jwt.encode(await _claims(tokens), key=None, algorithm="none")
+    assert_unauthenticated(await client.get("/v1.0/me", headers={"Authorization": f"Bearer {unsigned}"}))
+
+
+async def test_wrong_audience_is_refused(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    token = jwt.encode({**await _claims(tokens), "aud": "api://someone-else"}, tokens.key.private_key,
+                       algorithm="RS256")
+    assert_unauthenticated(await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"}))
+
+
+async def test_unknown_tenant_is_refused(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    token = jwt.encode({**await _claims(tokens), "tid": "99999999-9999-9999-9999-999999999999"},
+                       tokens.key.private_key, algorithm="RS256")
+    assert_unauthenticated(await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"}))
+
+
+async def test_token_of_an_unknown_app_is_refused(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    claims = await _claims(tokens)
+    token = issue_application(
+        tokens.key, claims["tid"], "44444444-4444-4444-4444-444444444444", ["Mail.Send"], timedelta(hours=1))
+    assert_unauthenticated(await client.get("/v1.0/users/alice@contoso.test",
+                                            headers={"Authorization": f"Bearer {token}"}))
+
+
+async def test_client_request_id_is_echoed(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    response = await client.get("/v1.0/me", headers={**await tokens.header(), "client-request-id": "abc-123"})
+    assert response.status_code == 200
+    assert response.headers["client-request-id"] == "abc-123"
+    assert response.headers["request-id"] and response.headers["request-id"] != "abc-123"

@@ -1,0 +1,72 @@
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from graphpost.config import ConfigError, load_settings, parse_duration
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings(environ={})
+    assert settings.data_dir == Path(".graphpost")
+    assert settings.port == 8000 and settings.host == "127.0.0.1"
+    assert settings.sqlalchemy_url == f"sqlite+aiosqlite:///{Path('.graphpost/graphpost.db').resolve()}"
+
+
+def test_environment_overrides_file_and_flags_override_environment(tmp_path: Path) -> None:
+    config = tmp_path / "graphpost.toml"
+    config.write_text('port = 9000\nhost = "0.0.0.0"\nlog_level = "debug"\n')
+    settings = load_settings(config, {"port": None}, environ={"GRAPHPOST_PORT": "9100"})
+    assert (settings.port, settings.host, settings.log_level) == (9100, "0.0.0.0", "debug")
+    settings = load_settings(config, {"port": 9200}, environ={"GRAPHPOST_PORT": "9100"})
+    assert settings.port == 9200
+
+
+def test_config_file_can_come_from_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "g.toml"
+    config.write_text("create_default_tenant = false\n")
+    assert load_settings(environ={"GRAPHPOST_CONFIG": str(config)}).create_default_tenant is False
+
+
+def test_postgresql_url_gets_the_async_driver() -> None:
+    settings = load_settings(environ={"GRAPHPOST_DATABASE_URL": "postgresql://u@db:5432/mail"})
+    assert settings.sqlalchemy_url == "postgresql+asyncpg://u@db:5432/mail"
+
+
+@pytest.mark.parametrize(("environ", "named"), [
+    ({"GRAPHPOST_PORT": "eighty"}, "'port' = 'eighty' (from GRAPHPOST_PORT)"),
+    ({"GRAPHPOST_PORT": "70000"}, "'port'"),
+    ({"GRAPHPOST_DATABASE_URL": "mysql://x"}, "'database_url'"),
+    ({"GRAPHPOST_LOG_LEVEL": "loud"}, "'log_level'"),
+    ({"GRAPHPOST_TOKEN_LIFETIME": "soon"}, "'token_lifetime'"),
+])
+def test_a_bad_value_names_the_setting_and_its_source(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ=environ)
+    message = str(caught.value)
+    assert named in message and "\n" not in message
+
+
+def test_unknown_key_in_the_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "g.toml"
+    config.write_text("prot = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting 'prot'"):
+        load_settings(config, environ={})
+
+
+def test_unreadable_toml_is_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "g.toml"
+    config.write_text("port = = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(config, environ={})
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15m", 900), ("1h", 3600), ("2d", 172800), ("30", 30)])
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "h", "-1h", "0"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
