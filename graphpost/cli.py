@@ -21,10 +21,13 @@ user_app = typer.Typer(help="Users of the directory.", no_args_is_help=True)
 app_app = typer.Typer(help="App registrations (for application tokens).", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants and their accepted domains.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Mail for external recipients (captured until a relay is configured).",
+                         no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(app_app, name="app")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(db_app, name="db")
+app.add_typer(outbox_app, name="outbox")
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", envvar=None)]
 DataDirOpt = Annotated[Optional[Path], typer.Option(
@@ -256,6 +259,23 @@ def db_upgrade(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_u
             await db.dispose()
 
     typer.echo(f"database at revision {_run_with_errors(settings, go)}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    state: Annotated[Optional[str], typer.Option(help="Only entries in this state (e.g. captured).")] = None,
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+) -> None:
+    """List outbox entries: entry, internetMessageId, sender, recipient, state, time."""
+    from graphpost.store import outbox
+
+    async def fetch(db: Any) -> list[Any]:
+        async with db.read() as conn:
+            return await outbox.entries(conn, state)
+
+    for row in _run(_settings(config, data_dir, database_url), fetch):
+        typer.echo(f"{row.id}  {row.internet_message_id}  {row.sender} -> {row.recipient}  {row.state}  "
+                   f"{row.created_at.strftime('%Y-%m-%dT%H:%M:%SZ')}")
 
 
 def main() -> None:

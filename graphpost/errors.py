@@ -32,6 +32,11 @@ class InvalidRequest(GraphError):
     default_message = "The request is invalid."
 
 
+class ErrorInvalidParameter(GraphError):
+    status, code = 400, "ErrorInvalidParameter"
+    default_message = "A parameter of the request is invalid."
+
+
 class InvalidIdMalformed(GraphError):
     status, code = 400, "ErrorInvalidIdMalformed"
     default_message = "Id is malformed."
@@ -40,6 +45,31 @@ class InvalidIdMalformed(GraphError):
 class InvalidRecipients(GraphError):
     status, code = 400, "ErrorInvalidRecipients"
     default_message = "At least one recipient isn't valid."
+
+
+class InvalidPropertyUpdateSentMessage(GraphError):
+    status, code = 400, "ErrorInvalidPropertyUpdateSentMessage"
+    default_message = "Update operation is invalid for property of a sent message."
+
+
+class InvalidInternetMessageHeader(GraphError):
+    status, code = 400, "InvalidInternetMessageHeader"
+
+
+class InvalidOperation(GraphError):
+    status, code = 400, "ErrorInvalidOperation"
+
+
+class LengthRequired(GraphError):
+    # Graph's front door refuses a POST without Content-Length (the docs: "Content-Length: 0. Required.").
+    status, code = 411, "LengthRequired"
+    default_message = "Length Required: the request must carry a Content-Length header."
+
+
+class SendAsDenied(GraphError):
+    status, code = 403, "ErrorSendAsDenied"
+    default_message = ("The user account which was used to submit this request does not have the right to "
+                       "send mail on behalf of the specified sending account.")
 
 
 class MeRequiresDelegated(BadRequest):

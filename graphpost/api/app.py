@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
-from graphpost.api.routes import users
+from graphpost.api.routes import folders, messages, send, users
 from graphpost.api.runtime import Runtime
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
@@ -19,7 +19,10 @@ from graphpost.store.database import Database
 
 log = logging.getLogger("graphpost")
 VERSIONS = ("/v1.0", "/beta")
-ROUTERS = (users.router,)
+# Each mail router serves both the signed-in user's mailbox and any named one.
+MAILBOXES = ("/me", "/users/{user_ref}")
+ROUTERS = [(users.router, "")] + [(router, mailbox) for router in (folders.router, messages.router, send.router)
+                                  for mailbox in MAILBOXES]
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -38,10 +41,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)))
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []
-    for router in ROUTERS:
+    for router, mailbox in ROUTERS:
         for version in VERSIONS:
-            app.include_router(router, prefix=version)
-            app.state.route_templates += [version + route.path for route in router.routes]
+            app.include_router(router, prefix=version + mailbox)
+            app.state.route_templates += [version + mailbox + route.path for route in router.routes]
     errors.install(app)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 
 from graphpost.store.directory import UserRow
+from graphpost.store.mailbox import FolderRow, MessageRow
 
 
 def service_root(request: Request) -> str:
@@ -34,3 +37,61 @@ def user_resource(user: UserRow) -> dict[str, Any]:
         "userPrincipalName": user.user_principal_name,
         "id": user.id,
     }
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    # Graph writes UTC with a Z and whole seconds.
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def message_resource(row: MessageRow, server: str) -> dict[str, Any]:
+    """A message as Graph returns it by default (no uniqueBody or internetMessageHeaders)."""
+    data = row.data
+    return {
+        "@odata.etag": f'W/"{row.change_key}"',
+        "id": row.id,
+        "createdDateTime": _timestamp(row.created_at),
+        "lastModifiedDateTime": _timestamp(row.modified_at),
+        "changeKey": row.change_key,
+        "categories": data.get("categories", []),
+        "receivedDateTime": _timestamp(row.received_at),
+        "sentDateTime": _timestamp(row.sent_at),
+        "hasAttachments": row.has_attachments,
+        "internetMessageId": row.internet_message_id,
+        "subject": row.subject,
+        "bodyPreview": data.get("bodyPreview", ""),
+        "importance": row.importance,
+        "parentFolderId": row.folder_id,
+        "conversationId": row.conversation_id,
+        "conversationIndex": data.get("conversationIndex"),
+        "isDeliveryReceiptRequested": data.get("isDeliveryReceiptRequested", False),
+        "isReadReceiptRequested": data.get("isReadReceiptRequested", False),
+        "isRead": row.is_read,
+        "isDraft": row.is_draft,
+        "webLink": f"{server}/owa/?ItemID={quote(row.id, safe='')}&exvsurl=1&viewmodel=ReadMessageItem",
+        "inferenceClassification": data.get("inferenceClassification", "focused"),
+        "body": data.get("body"),
+        "sender": data.get("sender"),
+        "from": data.get("from"),
+        "toRecipients": data.get("toRecipients", []),
+        "ccRecipients": data.get("ccRecipients", []),
+        "bccRecipients": data.get("bccRecipients", []),
+        "replyTo": data.get("replyTo", []),
+        "flag": data.get("flag", {"flagStatus": "notFlagged"}),
+    }
+
+
+def folder_resource(row: FolderRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "displayName": row.display_name,
+        "parentFolderId": row.parent_id,
+        "childFolderCount": row.child_count,
+        "unreadItemCount": row.unread_count,
+        "totalItemCount": row.total_count,
+        "isHidden": row.is_hidden,
+    }
+
+
+def server_root(request: Request) -> str:
+    return str(request.base_url).rstrip("/")

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from graphpost.auth.permissions import unknown_permissions
+from graphpost.mail import mailbox
 from graphpost.store import directory as rows
 from graphpost.store.database import Database
 from graphpost.store.directory import AppRow, UserRow
@@ -69,7 +70,9 @@ async def ensure_default_tenant(db: Database, domain: str) -> bool:
         await rows.insert_tenant(conn, tenant_id, DEFAULT_TENANT_NAME, [domain], _now())
         for local, name in DEFAULT_USERS:
             address = f"{local}@{domain}"
-            await rows.insert_user(conn, UserRow(str(uuid.uuid4()), tenant_id, address, address, name), _now())
+            user = UserRow(str(uuid.uuid4()), tenant_id, address, address, name)
+            await rows.insert_user(conn, user, _now())
+            await mailbox.provision(conn, user.id, _now())
     log.info("created default tenant %s (%s) with users alice and bob", tenant_id, domain)
     return True
 
@@ -100,6 +103,7 @@ async def add_user(db: Database, upn: str, display_name: str | None) -> UserRow:
             raise DirectoryError(f"a user {upn} already exists")
         user = UserRow(str(uuid.uuid4()), tenant_id, upn, upn, display_name or _display_name_for(upn))
         await rows.insert_user(conn, user, _now())
+        await mailbox.provision(conn, user.id, _now())
     return user
 
 

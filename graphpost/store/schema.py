@@ -53,3 +53,67 @@ apps = sa.Table(
     sa.Column("permissions", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Mail folders. Well-known folders carry their Graph name in `well_known`; `parent_id` may name the
+# mailbox root, which has no row of its own.
+folders = sa.Table(
+    "folders", metadata,
+    sa.Column("id", sa.String(120), primary_key=True),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("parent_id", sa.String(120), nullable=False),
+    sa.Column("well_known", sa.String(40), nullable=True),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("is_hidden", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "well_known"),
+    sa.Index("ix_folders_user_id_parent_id", "user_id", "parent_id"),
+)
+
+# Messages. What $filter/$orderby and the send path need are columns; the rest of the Graph
+# resource (body, recipients, flag, headers, ...) is the JSON `data`.
+messages = sa.Table(
+    "messages", metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("folder_id", sa.String(120), sa.ForeignKey("folders.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("change_key", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("modified_at", UTCDateTime, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("is_read", sa.Boolean, nullable=False),
+    sa.Column("is_draft", sa.Boolean, nullable=False),
+    sa.Column("importance", sa.String(8), nullable=False),
+    sa.Column("has_attachments", sa.Boolean, nullable=False),
+    sa.Column("internet_message_id", sa.String(998), nullable=False),
+    sa.Column("conversation_id", sa.String(120), nullable=False),
+    sa.Column("from_address", sa.String(320), nullable=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Index("ix_messages_folder_id_received_at", "folder_id", "received_at"),
+    sa.Index("ix_messages_user_id_received_at", "user_id", "received_at"),
+)
+
+# A submission is what was sent, kept for relaying whatever happens to the sender's copies; the
+# outbox holds one entry per external recipient.
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("internet_message_id", sa.String(998), nullable=False),
+    sa.Column("message", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("domain", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_outbox_state_created_at", "state", "created_at"),
+)

@@ -1,0 +1,44 @@
+"""Reading request bodies the way Graph does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from graphpost.errors import BadRequest, LengthRequired, RequestBodyRead
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("Empty Payload. JSON content expected.")
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestBodyRead("Invalid JSON in the request body.") from None
+    if not isinstance(value, dict):
+        raise RequestBodyRead("The request body must be a JSON object.")
+    return value
+
+
+def action_parameters(body: dict[str, Any]) -> dict[str, Any]:
+    """Action parameters by lower-cased name: Kiota sends `Message`, the docs `message`."""
+    return {key.lower(): value for key, value in body.items()}
+
+
+async def no_body(request: Request) -> None:
+    """For actions that take no body (`/send`): Graph's front door wants Content-Length on a
+    POST, and anything beyond an empty object is refused."""
+    headers = request.headers
+    if "content-length" not in headers and "transfer-encoding" not in headers:
+        raise LengthRequired()
+    raw = (await request.body()).strip()
+    if raw and raw != b"{}":
+        try:
+            empty = json.loads(raw) == {}
+        except ValueError:
+            empty = False
+        if not empty:
+            raise BadRequest("This action takes no request body.")

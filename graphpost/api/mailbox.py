@@ -1,0 +1,29 @@
+"""Dependencies for mail routes: the mailbox a path names, after the caller's permission check."""
+
+from __future__ import annotations
+
+from typing import Annotated, Awaitable, Callable
+
+from fastapi import Depends, Request
+
+from graphpost.api import users
+from graphpost.api.auth import Caller
+from graphpost.api.runtime import Runtime, runtime
+from graphpost.store.directory import UserRow
+
+READ = ("Mail.Read", "Mail.ReadWrite")
+WRITE = ("Mail.ReadWrite",)
+SEND = ("Mail.Send",)
+
+
+def _owner_needing(*permissions: str) -> Callable[..., Awaitable[UserRow]]:
+    async def owner(request: Request, caller: Caller, rt: Annotated[Runtime, Depends(runtime)]) -> UserRow:
+        caller.require(*permissions)
+        return await users.mailbox_owner(rt, caller, request.path_params.get("user_ref"))
+    return owner
+
+
+Reader = Annotated[UserRow, Depends(_owner_needing(*READ))]
+Writer = Annotated[UserRow, Depends(_owner_needing(*WRITE))]
+Sender = Annotated[UserRow, Depends(_owner_needing(*SEND))]
+Rt = Annotated[Runtime, Depends(runtime)]

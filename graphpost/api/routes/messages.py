@@ -1,0 +1,75 @@
+"""Messages: list, create (drafts), get, update, delete, in the mailbox or in one folder."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from graphpost.api.bodies import json_object
+from graphpost.api.mailbox import Reader, Rt, Writer
+from graphpost.api.paging import collection, page_of
+from graphpost.api.resources import message_resource, odata_context, server_root
+from graphpost.api.responses import GraphJSONResponse
+from graphpost.mail import messages
+from graphpost.store.mailbox import MessageRow
+
+router = APIRouter()
+
+
+def _owner_path(request: Request) -> str:
+    ref = request.path_params.get("user_ref")
+    return f"users('{ref}')" if ref else "users('me')"
+
+
+def _entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
+    context = odata_context(request, f"{_owner_path(request)}/messages/$entity")
+    return GraphJSONResponse({"@odata.context": context, **message_resource(row, server_root(request))},
+                             status_code=status)
+
+
+async def _list(request: Request, owner: Reader, rt: Rt, folder_ref: str | None) -> GraphJSONResponse:
+    page = page_of(request)
+    rows = await messages.list_messages(rt.db, owner, folder_ref, page.fetch, page.skip)
+    server = server_root(request)
+    suffix = f"mailFolders('{folder_ref}')/messages" if folder_ref else "messages"
+    context = odata_context(request, f"{_owner_path(request)}/{suffix}")
+    return GraphJSONResponse(collection(request, context, [message_resource(row, server) for row in rows[:page.top]],
+                                        page, len(rows) > page.top))
+
+
+@router.get("/messages")
+async def list_messages(request: Request, owner: Reader, rt: Rt) -> GraphJSONResponse:
+    return await _list(request, owner, rt, None)
+
+
+@router.get("/mailFolders/{folder_ref}/messages")
+async def list_folder_messages(request: Request, folder_ref: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
+    return await _list(request, owner, rt, folder_ref)
+
+
+@router.post("/messages", status_code=201)
+async def create_message(request: Request, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await messages.create_draft(rt.db, owner, await json_object(request))
+    return _entity(request, row, 201)
+
+
+@router.post("/mailFolders/{folder_ref}/messages", status_code=201)
+async def create_folder_message(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await messages.create_draft(rt.db, owner, await json_object(request), folder_ref)
+    return _entity(request, row, 201)
+
+
+@router.get("/messages/{message_id}")
+async def get_message(request: Request, message_id: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
+    return _entity(request, await messages.get_message(rt.db, owner, message_id))
+
+
+@router.patch("/messages/{message_id}")
+async def update_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await messages.update_message(rt.db, owner, message_id, await json_object(request))
+    return _entity(request, row)
+
+
+@router.delete("/messages/{message_id}", status_code=204)
+async def delete_message(message_id: str, owner: Writer, rt: Rt) -> Response:
+    await messages.delete_message(rt.db, owner, message_id)
+    return Response(status_code=204)

@@ -1,0 +1,35 @@
+"""Sending: POST …/messages/{id}/send and POST …/sendMail. Both answer 202 with an empty body,
+and only after the submission is committed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from graphpost.api.bodies import action_parameters, json_object, no_body
+from graphpost.api.mailbox import Rt, Sender
+from graphpost.errors import ErrorInvalidParameter
+from graphpost.mail import submission
+
+router = APIRouter()
+
+
+@router.post("/messages/{message_id}/send", status_code=202)
+async def send_draft(request: Request, message_id: str, owner: Sender, rt: Rt) -> Response:
+    await no_body(request)
+    await submission.send_draft(rt.db, owner, message_id)
+    return Response(status_code=202)
+
+
+@router.post("/sendMail", status_code=202)
+async def send_mail(request: Request, owner: Sender, rt: Rt) -> Response:
+    parameters = action_parameters(await json_object(request))
+    message = parameters.get("message")
+    if message is None:
+        raise ErrorInvalidParameter("The value of the parameter 'Message' is empty.")
+    save = parameters.get("savetosentitems", True)
+    if save is None:
+        save = True
+    if not isinstance(save, bool):
+        raise ErrorInvalidParameter("The value of the parameter 'SaveToSentItems' must be a boolean.")
+    await submission.send_mail(rt.db, owner, message, save)
+    return Response(status_code=202)

@@ -1,0 +1,1 @@
+"""The mail domain: folders, messages, drafts, sending and local delivery."""

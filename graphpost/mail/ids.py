@@ -1,0 +1,61 @@
+"""Opaque ids that look like Graph's. Clients only store and echo them; graphpost looks them up
+as plain strings, so the bytes inside are random and mean nothing."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import struct
+import uuid
+from datetime import datetime
+
+# Graph ids are URL-safe base64 of an Exchange entry id; these prefixes are what real ones start with.
+_MESSAGE_PREFIX = b"\x00\x03\x24\x00"       # encodes to "AAMkA…"
+_FOLDER_PREFIX = b"\x01\x03\x24\x00"         # encodes to "AQMkA…"
+_WELL_FORMED = re.compile(r"[A-Za-z0-9_\-+/]{16,400}={0,2}")
+# 100 ns intervals between 1601-01-01 (FILETIME epoch) and the Unix epoch.
+_FILETIME_UNIX_OFFSET = 116444736000000000
+
+
+def _encode(prefix: bytes, size: int) -> str:
+    return base64.urlsafe_b64encode(prefix + secrets.token_bytes(size)).decode()
+
+
+def new_message_id() -> str:
+    return _encode(_MESSAGE_PREFIX, 67)
+
+
+def new_folder_id() -> str:
+    return _encode(_FOLDER_PREFIX, 41)
+
+
+def new_change_key() -> str:
+    return base64.b64encode(b"\x09\x00\x00\x00\x16\x00\x00\x00" + secrets.token_bytes(13)).decode()
+
+
+def new_conversation_id() -> str:
+    return _encode(b"\x00\x04\x24\x00", 44)
+
+
+def conversation_index(at: datetime) -> str:
+    """The 22-byte header block of a thread index ([MS-OXOMSG] 2.2.1.3): a reserved byte, the
+    top 5 bytes of the FILETIME, and a GUID."""
+    filetime = int(at.timestamp() * 10_000_000) + _FILETIME_UNIX_OFFSET
+    header = b"\x01" + struct.pack(">Q", filetime)[:5] + uuid.uuid4().bytes
+    return base64.b64encode(header).decode()
+
+
+def new_internet_message_id(domain: str) -> str:
+    return f"<{uuid.uuid4().hex.upper()}@{domain}>"
+
+
+def is_well_formed(item_id: str) -> bool:
+    """Whether `item_id` could be one of our ids; a malformed one is Graph's 400, not a 404."""
+    if not _WELL_FORMED.fullmatch(item_id):
+        return False
+    try:
+        base64.urlsafe_b64decode(item_id + "=" * (-len(item_id) % 4))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,138 @@
+"""Messages in a mailbox: creating drafts, reading, changing and deleting them."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from typing import Any
+
+from graphpost.errors import InvalidIdMalformed, InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, ItemNotFound
+from graphpost.mail import ids
+from graphpost.mail.mailbox import find_folder
+from graphpost.mail.model import DRAFT_ONLY, parse_message
+from graphpost.mail.preview import body_preview
+from graphpost.store import mailbox as store
+from graphpost.store.database import Database
+from graphpost.store.directory import UserRow
+from graphpost.store.mailbox import MessageRow
+
+# Columns that mirror a Graph property, by the property's name.
+_COLUMN_OF = {"subject": "subject", "isRead": "is_read", "importance": "importance",
+              "internetMessageId": "internet_message_id"}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _check_headers(headers: list[dict[str, str]]) -> None:
+    for header in headers:
+        name, value = header["name"], header["value"]
+        # Graph only lets clients add custom headers; CR/LF would let one header smuggle another.
+        if not name.lower().startswith("x-"):
+            raise InvalidInternetMessageHeader(
+                f"The internet message header name '{name}' should start with 'x-' or 'X-'.")
+        if any(ch in name + value for ch in "\r\n") or ":" in name or not name.strip():
+            raise InvalidInternetMessageHeader(f"The internet message header '{name}' is not valid.")
+
+
+def _apply(row: MessageRow, given: dict[str, Any]) -> None:
+    """Write the given Graph properties into the row (columns and JSON data alike)."""
+    for key, value in given.items():
+        if key in _COLUMN_OF:
+            setattr(row, _COLUMN_OF[key], value if value is not None else ("" if key == "subject" else value))
+        elif key == "internetMessageHeaders":
+            _check_headers(value or [])
+            row.data[key] = value or []
+        else:
+            row.data[key] = value
+    if "body" in given:
+        body = row.data["body"] or {"contentType": "text", "content": ""}
+        body["content"] = body.get("content") or ""
+        row.data["body"] = body
+        row.data["bodyPreview"] = body_preview(body["contentType"], body["content"])
+    if "from" in given:
+        sender = row.data.get("from")
+        row.from_address = sender["emailAddress"]["address"].lower() if sender else None
+
+
+def new_draft(owner: UserRow, folder_id: str, given: dict[str, Any], at: datetime) -> MessageRow:
+    row = MessageRow(
+        id=ids.new_message_id(), user_id=owner.id, folder_id=folder_id, change_key=ids.new_change_key(),
+        # Graph stamps a draft's received and sent times with its creation time.
+        created_at=at, modified_at=at, received_at=at, sent_at=at,
+        subject="", is_read=True, is_draft=True, importance="normal", has_attachments=False,
+        internet_message_id=ids.new_internet_message_id(owner.mail.rpartition("@")[2]),
+        conversation_id=ids.new_conversation_id(), from_address=None,
+        data={
+            "body": {"contentType": "text", "content": ""}, "bodyPreview": "",
+            "toRecipients": [], "ccRecipients": [], "bccRecipients": [], "replyTo": [],
+            "from": None, "sender": None, "categories": [], "flag": {"flagStatus": "notFlagged"},
+            "isDeliveryReceiptRequested": False, "isReadReceiptRequested": False,
+            "inferenceClassification": "focused", "internetMessageHeaders": [],
+            "conversationIndex": ids.conversation_index(at),
+        })
+    _apply(row, given)
+    return row
+
+
+async def create_draft(db: Database, owner: UserRow, payload: Any, folder_ref: str = "drafts") -> MessageRow:
+    _, given = parse_message(payload)
+    async with db.write() as conn:
+        folder = await find_folder(conn, owner.id, folder_ref)
+        row = new_draft(owner, folder.id, given, now())
+        await store.insert_messages(conn, [row])
+    return row
+
+
+async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageRow:
+    ids_ok(message_id)
+    async with db.read() as conn:
+        row = await store.message(conn, owner.id, message_id)
+    if row is None:
+        raise ItemNotFound()
+    return row
+
+
+def ids_ok(message_id: str) -> None:
+    if not ids.is_well_formed(message_id):
+        raise InvalidIdMalformed()
+
+
+async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, top: int,
+                        skip: int) -> list[MessageRow]:
+    async with db.read() as conn:
+        folder_id = (await find_folder(conn, owner.id, folder_ref)).id if folder_ref else None
+        return await store.message_page(conn, owner.id, folder_id, top=top, skip=skip)
+
+
+async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any) -> MessageRow:
+    ids_ok(message_id)
+    _, given = parse_message(payload)
+    async with db.write() as conn:
+        row = await store.message(conn, owner.id, message_id)
+        if row is None:
+            raise ItemNotFound()
+        if not row.is_draft and DRAFT_ONLY.intersection(given):
+            raise InvalidPropertyUpdateSentMessage()
+        updated = copy.deepcopy(row)
+        _apply(updated, given)
+        updated.change_key = ids.new_change_key()
+        updated.modified_at = now()
+        await store.replace_message(conn, message_id, updated)
+    return updated
+
+
+async def delete_message(db: Database, owner: UserRow, message_id: str) -> None:
+    """Graph's DELETE is a soft delete: the item moves to Recoverable Items and its id stops
+    answering in the mailbox."""
+    ids_ok(message_id)
+    async with db.write() as conn:
+        row = await store.message(conn, owner.id, message_id)
+        if row is None:
+            raise ItemNotFound()
+        row.folder_id = await store.folder_id_of(conn, owner.id, "recoverableitemsdeletions")
+        row.id = ids.new_message_id()
+        row.change_key = ids.new_change_key()
+        row.modified_at = now()
+        await store.replace_message(conn, message_id, row)

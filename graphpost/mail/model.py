@@ -1,0 +1,156 @@
+"""Graph's message shapes as pydantic models: the one definition that validates what clients
+write and fixes the casing of what graphpost stores and returns."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from graphpost.errors import BadRequest, RequestBodyRead
+
+_GRAPH = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True, extra="ignore")
+
+
+def _enum(value: Any, allowed: tuple[str, ...], type_name: str) -> str:
+    # Graph accepts enum members in any case ("HTML", "Normal") and writes them back in its own.
+    if isinstance(value, str) and value.lower() in allowed:
+        return value.lower()
+    raise ValueError(f"The value '{value}' is not valid for enum type 'microsoft.graph.{type_name}'.")
+
+
+class EmailAddress(BaseModel):
+    model_config = _GRAPH
+    name: str | None = None
+    address: str | None = None
+
+
+class Recipient(BaseModel):
+    model_config = _GRAPH
+    email_address: EmailAddress | None = None
+
+
+class ItemBody(BaseModel):
+    model_config = _GRAPH
+    content_type: str = "text"
+    content: str | None = ""
+
+    @field_validator("content_type", mode="before")
+    @classmethod
+    def _content_type(cls, value: Any) -> str:
+        return _enum(value, ("text", "html"), "bodyType")
+
+
+class FollowupFlag(BaseModel):
+    model_config = _GRAPH
+    flag_status: str = "notFlagged"
+    start_date_time: dict[str, Any] | None = None
+    due_date_time: dict[str, Any] | None = None
+    completed_date_time: dict[str, Any] | None = None
+
+    @field_validator("flag_status", mode="before")
+    @classmethod
+    def _status(cls, value: Any) -> str:
+        status = _enum(value, ("notflagged", "complete", "flagged"), "followupFlagStatus")
+        return {"notflagged": "notFlagged"}.get(status, status)
+
+
+class InternetMessageHeader(BaseModel):
+    model_config = _GRAPH
+    name: str
+    value: str
+
+
+class MessageInput(BaseModel):
+    """The writable properties of a message, as a client may send them in POST or PATCH."""
+    model_config = _GRAPH
+    subject: str | None = None
+    body: ItemBody | None = None
+    to_recipients: list[Recipient] | None = None
+    cc_recipients: list[Recipient] | None = None
+    bcc_recipients: list[Recipient] | None = None
+    reply_to: list[Recipient] | None = None
+    from_: Recipient | None = Field(None, alias="from")
+    sender: Recipient | None = None
+    importance: str | None = None
+    is_read: bool | None = None
+    is_delivery_receipt_requested: bool | None = None
+    is_read_receipt_requested: bool | None = None
+    categories: list[str] | None = None
+    flag: FollowupFlag | None = None
+    inference_classification: str | None = None
+    internet_message_id: str | None = None
+    internet_message_headers: list[InternetMessageHeader] | None = None
+
+    @field_validator("importance", mode="before")
+    @classmethod
+    def _importance(cls, value: Any) -> Any:
+        return None if value is None else _enum(value, ("low", "normal", "high"), "importance")
+
+    @field_validator("inference_classification", mode="before")
+    @classmethod
+    def _classification(cls, value: Any) -> Any:
+        return None if value is None else _enum(value, ("focused", "other"), "inferenceClassificationType")
+
+
+WRITABLE = frozenset(field.alias or name for name, field in MessageInput.model_fields.items())
+# Properties Graph computes itself: a client echoing them back (as SDKs do) is not an error.
+READ_ONLY = frozenset({
+    "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "receivedDateTime", "sentDateTime",
+    "hasAttachments", "bodyPreview", "parentFolderId", "conversationId", "conversationIndex", "isDraft",
+    "webLink", "uniqueBody", "attachments", "extensions", "singleValueExtendedProperties",
+    "multiValueExtendedProperties", "mentionsPreview", "unsubscribeData", "unsubscribeEnabled",
+})
+# Only a draft's content can change; on a sent or received message Graph refuses these.
+DRAFT_ONLY = frozenset({
+    "subject", "body", "toRecipients", "ccRecipients", "bccRecipients", "replyTo", "from", "sender",
+    "isDeliveryReceiptRequested", "isReadReceiptRequested", "internetMessageId", "internetMessageHeaders",
+})
+RECIPIENT_LISTS = ("toRecipients", "ccRecipients", "bccRecipients")
+
+
+def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
+    """Validate a message from a request; return the model and its given fields in Graph's
+    casing, each normalised (enums lower-cased, absent sub-properties filled in)."""
+    if not isinstance(payload, dict):
+        raise RequestBodyRead("The request body must be a JSON object describing a microsoft.graph.message.")
+    for key in payload:
+        if key.startswith("@odata.") or key in WRITABLE or key in READ_ONLY:
+            continue
+        raise RequestBodyRead(f"The property '{key}' does not exist on type 'microsoft.graph.message'. Make "
+                              "sure to only use property names that are defined by the type or mark the type "
+                              "as open type.")
+    attachments = payload.get("attachments")
+    if attachments:
+        raise BadRequest("Attachments cannot be created with the message by this server yet; "
+                         "create the message without them.")
+    try:
+        parsed = MessageInput.model_validate(payload)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise RequestBodyRead(f"Invalid value for property '{where}': {error['msg']}") from None
+    given = parsed.model_dump(by_alias=True, include=parsed.model_fields_set)
+    for key in RECIPIENT_LISTS + ("replyTo",):
+        if key in given and given[key] is not None:
+            given[key] = [_recipient(item) for item in given[key]]
+        elif key in given:
+            given[key] = []
+    for key in ("from", "sender"):
+        if given.get(key) is not None:
+            given[key] = _recipient(given[key])
+    return parsed, given
+
+
+def _recipient(item: dict[str, Any]) -> dict[str, Any]:
+    address = item.get("emailAddress") or {}
+    return {"emailAddress": {"name": address.get("name") or address.get("address") or "",
+                             "address": address.get("address") or ""}}
+
+
+def recipient_for(name: str, address: str) -> dict[str, Any]:
+    return {"emailAddress": {"name": name, "address": address}}
+
+
+Kind = Literal["create", "update"]

@@ -1,0 +1,112 @@
+"""Sending: a draft (`POST …/messages/{id}/send`) or a message given whole (`sendMail`).
+
+One transaction stamps the message sent, files it in Sent Items, delivers a copy to the Inbox of
+every local recipient and queues the external ones; the caller answers 202 only after it commits.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphpost.errors import InvalidOperation, ItemNotFound, SendAsDenied
+from graphpost.mail import ids
+from graphpost.mail.messages import ids_ok, new_draft, now
+from graphpost.mail.model import parse_message, recipient_for
+from graphpost.mail.recipients import check_submittable
+from graphpost.store import mailbox as store
+from graphpost.store import outbox
+from graphpost.store.database import Database
+from graphpost.store.directory import UserRow
+from graphpost.store.mailbox import MessageRow
+
+# What the relay needs to render the message later, whatever happens to the sender's copies.
+_SUBMITTED_PROPERTIES = ("subject", "body", "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
+                         "replyTo", "importance", "internetMessageId", "internetMessageHeaders",
+                         "conversationIndex", "sentDateTime", "isDeliveryReceiptRequested",
+                         "isReadReceiptRequested")
+
+
+def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
+    """Turn a draft into the sent message, in place."""
+    sender = recipient_for(owner.display_name, owner.mail)
+    given_from = row.data.get("from")
+    if given_from and given_from["emailAddress"]["address"].lower() != owner.mail.lower():
+        raise SendAsDenied()
+    row.data["from"] = given_from or sender
+    row.data["sender"] = sender
+    row.from_address = owner.mail.lower()
+    row.is_draft = False
+    row.is_read = True
+    row.sent_at = row.received_at = row.modified_at = at
+    row.change_key = ids.new_change_key()
+
+
+def _received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: datetime) -> MessageRow:
+    data = copy.deepcopy(sent.data)
+    # Bcc is for the envelope: no recipient's copy shows it.
+    data.update(bccRecipients=[], categories=[], flag={"flagStatus": "notFlagged"},
+                inferenceClassification="focused")
+    return MessageRow(
+        id=ids.new_message_id(), user_id=recipient_id, folder_id=inbox_id, change_key=ids.new_change_key(),
+        created_at=at, modified_at=at, received_at=at, sent_at=sent.sent_at, subject=sent.subject,
+        is_read=False, is_draft=False, importance=sent.importance, has_attachments=sent.has_attachments,
+        internet_message_id=sent.internet_message_id, conversation_id=sent.conversation_id,
+        from_address=sent.from_address, data=data)
+
+
+def _submitted(sent: MessageRow) -> dict[str, Any]:
+    graph = {**sent.data, "subject": sent.subject, "importance": sent.importance,
+             "internetMessageId": sent.internet_message_id,
+             "sentDateTime": sent.sent_at.isoformat() if sent.sent_at else None}
+    return {key: graph.get(key) for key in _SUBMITTED_PROPERTIES}
+
+
+async def _deliver(conn: AsyncConnection, owner: UserRow, sent: MessageRow, recipients: list[str],
+                   at: datetime) -> None:
+    local = await store.local_recipients(conn, owner.tenant_id, [address.lower() for address in recipients])
+    await store.insert_messages(conn, [_received_copy(sent, user.user_id, user.inbox_id, at) for user in local])
+    local_keys = {user.address_key for user in local}
+    external = [address for address in recipients if address.lower() not in local_keys]
+    if external:
+        # No relay yet: external mail is captured, kept and listed, never sent.
+        await outbox.add_submission(conn, str(uuid.uuid4()), owner.id, sent.internet_message_id,
+                                    _submitted(sent), external, outbox.CAPTURED, at)
+
+
+async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
+    ids_ok(message_id)
+    async with db.write() as conn:
+        draft = await store.message(conn, owner.id, message_id)
+        if draft is None:
+            raise ItemNotFound()
+        if not draft.is_draft:
+            raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
+                                   "or was received.")
+        recipients = check_submittable(draft.data)
+        at = now()
+        sent = copy.deepcopy(draft)
+        _stamp_sent(sent, owner, at)
+        # Graph files the sent message as a new item: the draft's id stops answering.
+        sent.id = ids.new_message_id()
+        sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
+        await store.replace_message(conn, message_id, sent)
+        await _deliver(conn, owner, sent, recipients, at)
+
+
+async def send_mail(db: Database, owner: UserRow, message: Any, save_to_sent_items: bool) -> None:
+    _, given = parse_message(message)
+    at = now()
+    # Everything that can refuse the request is checked before the write lock is taken.
+    sent = new_draft(owner, "", given, at)
+    recipients = check_submittable(sent.data)
+    _stamp_sent(sent, owner, at)
+    async with db.write() as conn:
+        if save_to_sent_items:
+            sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
+            await store.insert_messages(conn, [sent])
+        await _deliver(conn, owner, sent, recipients, at)

@@ -1,0 +1,154 @@
+"""Folder and message rows of the mailboxes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphpost.store.schema import folders, messages, users
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    id: str
+    user_id: str
+    parent_id: str
+    well_known: str | None
+    display_name: str
+    is_hidden: bool
+    child_count: int = 0
+    total_count: int = 0
+    unread_count: int = 0
+
+
+@dataclass
+class MessageRow:
+    id: str
+    user_id: str
+    folder_id: str
+    change_key: str
+    created_at: datetime
+    modified_at: datetime
+    received_at: datetime
+    sent_at: datetime | None
+    subject: str
+    is_read: bool
+    is_draft: bool
+    importance: str
+    has_attachments: bool
+    internet_message_id: str
+    conversation_id: str
+    from_address: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class LocalRecipient:
+    user_id: str
+    address_key: str
+    inbox_id: str
+
+
+_MESSAGE_COLUMNS = [column.name for column in messages.columns]
+
+
+def _message(row: sa.Row) -> MessageRow:
+    return MessageRow(**{name: getattr(row, name) for name in _MESSAGE_COLUMNS})
+
+
+async def insert_folders(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    await conn.execute(folders.insert(), rows)
+
+
+def _counted_folders(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    # Counts are computed, never stored, so they are always true to the state.
+    child = folders.alias("child")
+    child_count = (sa.select(sa.func.count()).select_from(child)
+                   .where(child.c.parent_id == folders.c.id).scalar_subquery())
+    total = (sa.select(sa.func.count()).select_from(messages)
+             .where(messages.c.folder_id == folders.c.id).scalar_subquery())
+    unread = (sa.select(sa.func.count()).select_from(messages)
+              .where(messages.c.folder_id == folders.c.id, messages.c.is_read.is_(False)).scalar_subquery())
+    return sa.select(folders, child_count.label("child_count"), total.label("total_count"),
+                     unread.label("unread_count")).where(where)
+
+
+def _folder(row: sa.Row) -> FolderRow:
+    return FolderRow(row.id, row.user_id, row.parent_id, row.well_known, row.display_name, row.is_hidden,
+                     row.child_count, row.total_count, row.unread_count)
+
+
+async def folder(conn: AsyncConnection, user_id: str, *, folder_id: str | None = None,
+                 well_known: str | None = None) -> FolderRow | None:
+    where = folders.c.user_id == user_id
+    where &= folders.c.well_known == well_known if well_known else folders.c.id == folder_id
+    row = (await conn.execute(_counted_folders(where))).first()
+    return _folder(row) if row else None
+
+
+async def child_folders(conn: AsyncConnection, user_id: str, parent_id: str, *, include_hidden: bool,
+                        top: int, skip: int) -> list[FolderRow]:
+    where = (folders.c.user_id == user_id) & (folders.c.parent_id == parent_id)
+    if not include_hidden:
+        where &= folders.c.is_hidden.is_(False)
+    query = _counted_folders(where).order_by(folders.c.display_name, folders.c.id).limit(top).offset(skip)
+    return [_folder(row) for row in await conn.execute(query)]
+
+
+def well_known_folder_id(user_id: str, name: str) -> sa.ScalarSelect[Any]:
+    """The id of a well-known folder, as a subquery: no round trip to learn it."""
+    return (sa.select(folders.c.id)
+            .where(folders.c.user_id == user_id, folders.c.well_known == name).scalar_subquery())
+
+
+async def folder_id_of(conn: AsyncConnection, user_id: str, name: str) -> str:
+    return (await conn.execute(sa.select(well_known_folder_id(user_id, name)))).scalar_one()
+
+
+async def insert_messages(conn: AsyncConnection, rows: Iterable[MessageRow]) -> None:
+    await conn.execute(messages.insert(), [row.values() for row in rows])
+
+
+async def message(conn: AsyncConnection, user_id: str, message_id: str) -> MessageRow | None:
+    row = (await conn.execute(sa.select(messages).where(messages.c.id == message_id,
+                                                        messages.c.user_id == user_id))).first()
+    return _message(row) if row else None
+
+
+async def message_page(conn: AsyncConnection, user_id: str, folder_id: str | None, *, top: int,
+                       skip: int) -> list[MessageRow]:
+    where = messages.c.user_id == user_id
+    if folder_id is not None:
+        where &= messages.c.folder_id == folder_id
+    else:
+        # /messages spans the folders a user sees, not the soft-deleted items.
+        where &= messages.c.folder_id != well_known_folder_id(user_id, "recoverableitemsdeletions")
+    query = (sa.select(messages).where(where)
+             .order_by(messages.c.received_at.desc(), messages.c.id).limit(top).offset(skip))
+    return [_message(row) for row in await conn.execute(query)]
+
+
+async def replace_message(conn: AsyncConnection, old_id: str, row: MessageRow) -> None:
+    """Write `row` over the message `old_id` (which may get a new id, as after a move)."""
+    await conn.execute(messages.update().where(messages.c.id == old_id).values(**row.values()))
+
+
+async def delete_message(conn: AsyncConnection, message_id: str) -> None:
+    await conn.execute(messages.delete().where(messages.c.id == message_id))
+
+
+async def local_recipients(conn: AsyncConnection, tenant_id: str, address_keys: list[str]) -> list[LocalRecipient]:
+    """Users of the tenant whose address is among `address_keys` (lower case), with their Inbox."""
+    if not address_keys:
+        return []
+    query = (sa.select(users.c.id, users.c.mail_key, folders.c.id.label("inbox_id"))
+             .join(folders, (folders.c.user_id == users.c.id) & (folders.c.well_known == "inbox"))
+             .where(users.c.tenant_id == tenant_id, users.c.mail_key.in_(address_keys)))
+    return [LocalRecipient(row.id, row.mail_key, row.inbox_id) for row in await conn.execute(query)]
