@@ -28,6 +28,8 @@ async def authenticate(request: Request, rt: Annotated[Runtime, Depends(runtime)
         user = await directory.user_for_token(rt.db, tenant_id, str(claims.get("oid", "")))
         if user is None:
             raise InvalidAuthenticationToken("Access token validation failure. Invalid issuer or tenant.")
+        # Kept for /me, which would otherwise look the same user up a second time.
+        request.state.signed_in_user = user
         return Principal(PrincipalKind.DELEGATED, tenant_id, app_id,
                          frozenset(str(claims["scp"]).split()), user_id=user.id)
     app = await directory.app_for_token(rt.db, tenant_id, app_id)

@@ -19,7 +19,8 @@ SEND = ("Mail.Send",)
 def _owner_needing(*permissions: str) -> Callable[..., Awaitable[UserRow]]:
     async def owner(request: Request, caller: Caller, rt: Annotated[Runtime, Depends(runtime)]) -> UserRow:
         caller.require(*permissions)
-        return await users.mailbox_owner(rt, caller, request.path_params.get("user_ref"))
+        return await users.mailbox_owner(rt, caller, request.path_params.get("user_ref"),
+                                         getattr(request.state, "signed_in_user", None))
     return owner
 
 

@@ -11,9 +11,11 @@ from graphpost.store.directory import UserRow
 READ_OTHER_USERS = frozenset({"User.ReadBasic.All", "User.Read.All"})
 
 
-async def signed_in_user(rt: Runtime, caller: Principal) -> UserRow:
+async def signed_in_user(rt: Runtime, caller: Principal, known: UserRow | None = None) -> UserRow:
     if not caller.is_delegated or caller.user_id is None:
         raise MeRequiresDelegated()
+    if known is not None and known.id == caller.user_id:
+        return known
     user = await directory.user_for_token(rt.db, caller.tenant_id, caller.user_id)
     if user is None:
         raise ResourceNotFound(caller.user_id)
@@ -31,11 +33,11 @@ async def directory_user(rt: Runtime, caller: Principal, ref: str) -> UserRow:
     return user
 
 
-async def mailbox_owner(rt: Runtime, caller: Principal, ref: str | None) -> UserRow:
+async def mailbox_owner(rt: Runtime, caller: Principal, ref: str | None, known: UserRow | None = None) -> UserRow:
     """The owner of the mailbox a mail path names. A delegated caller reaches only its own
     mailbox (Graph: 403 for another user's); an application reaches any mailbox of its tenant."""
     if ref is None:
-        return await signed_in_user(rt, caller)
+        return await signed_in_user(rt, caller, known)
     user = await directory.find_user(rt.db, caller.tenant_id, ref)
     if user is None:
         raise InvalidUser(ref)

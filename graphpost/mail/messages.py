@@ -6,7 +6,10 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
-from graphpost.errors import InvalidIdMalformed, InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, ItemNotFound
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphpost.errors import (InvalidIdMalformed, InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage,
+                              ItemNotFound)
 from graphpost.mail import ids
 from graphpost.mail.mailbox import find_folder
 from graphpost.mail.model import DRAFT_ONLY, parse_message
@@ -85,18 +88,20 @@ async def create_draft(db: Database, owner: UserRow, payload: Any, folder_ref: s
     return row
 
 
-async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageRow:
-    ids_ok(message_id)
-    async with db.read() as conn:
-        row = await store.message(conn, owner.id, message_id)
+async def existing(conn: AsyncConnection, owner: UserRow, message_id: str) -> MessageRow:
+    """The message `message_id` of this mailbox; Graph's 400 for a malformed id, 404 if absent
+    (also when it belongs to another mailbox: ids never leak across mailboxes)."""
+    if not ids.is_well_formed(message_id):
+        raise InvalidIdMalformed()
+    row = await store.message(conn, owner.id, message_id)
     if row is None:
         raise ItemNotFound()
     return row
 
 
-def ids_ok(message_id: str) -> None:
-    if not ids.is_well_formed(message_id):
-        raise InvalidIdMalformed()
+async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageRow:
+    async with db.read() as conn:
+        return await existing(conn, owner, message_id)
 
 
 async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, top: int,
@@ -107,12 +112,9 @@ async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, to
 
 
 async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any) -> MessageRow:
-    ids_ok(message_id)
     _, given = parse_message(payload)
     async with db.write() as conn:
-        row = await store.message(conn, owner.id, message_id)
-        if row is None:
-            raise ItemNotFound()
+        row = await existing(conn, owner, message_id)
         if not row.is_draft and DRAFT_ONLY.intersection(given):
             raise InvalidPropertyUpdateSentMessage()
         updated = copy.deepcopy(row)
@@ -126,11 +128,8 @@ async def update_message(db: Database, owner: UserRow, message_id: str, payload:
 async def delete_message(db: Database, owner: UserRow, message_id: str) -> None:
     """Graph's DELETE is a soft delete: the item moves to Recoverable Items and its id stops
     answering in the mailbox."""
-    ids_ok(message_id)
     async with db.write() as conn:
-        row = await store.message(conn, owner.id, message_id)
-        if row is None:
-            raise ItemNotFound()
+        row = await existing(conn, owner, message_id)
         row.folder_id = await store.folder_id_of(conn, owner.id, "recoverableitemsdeletions")
         row.id = ids.new_message_id()
         row.change_key = ids.new_change_key()

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.errors import InvalidOperation, ItemNotFound, SendAsDenied
+from graphpost.errors import InvalidOperation, SendAsDenied
 from graphpost.mail import ids
-from graphpost.mail.messages import ids_ok, new_draft, now
+from graphpost.mail.messages import existing, new_draft, now
 from graphpost.mail.model import parse_message, recipient_for
 from graphpost.mail.recipients import check_submittable
 from graphpost.store import mailbox as store
@@ -79,11 +79,8 @@ async def _deliver(conn: AsyncConnection, owner: UserRow, sent: MessageRow, reci
 
 
 async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
-    ids_ok(message_id)
     async with db.write() as conn:
-        draft = await store.message(conn, owner.id, message_id)
-        if draft is None:
-            raise ItemNotFound()
+        draft = await existing(conn, owner, message_id)
         if not draft.is_draft:
             raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
                                    "or was received.")

@@ -18,7 +18,7 @@ Rt = Annotated[Runtime, Depends(runtime)]
 
 @router.get("/me")
 async def get_me(request: Request, caller: Caller, rt: Rt) -> GraphJSONResponse:
-    user = await users.signed_in_user(rt, caller)
+    user = await users.signed_in_user(rt, caller, getattr(request.state, "signed_in_user", None))
     return GraphJSONResponse({"@odata.context": odata_context(request, "users/$entity"), **user_resource(user)})
 
 
