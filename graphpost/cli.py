@@ -83,6 +83,9 @@ def serve(
         sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
+        # Listen before saying so: connections made as soon as the URL is printed wait in the
+        # backlog until uvicorn serves them, instead of being refused.
+        sock.listen(2048)
     except OSError as exc:
         _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
     bound_port = sock.getsockname()[1]

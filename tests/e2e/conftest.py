@@ -7,12 +7,13 @@ provider, with only the base URL changed. Tests thus exercise the requests the r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, TypeVar
 
 import httpx
 import pytest
 from kiota_abstractions.authentication import (AccessTokenProvider, AllowedHostsValidator,
                                                BaseBearerTokenAuthenticationProvider)
+from kiota_abstractions.request_adapter import RequestAdapter
 from msgraph import GraphServiceClient
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
@@ -21,6 +22,7 @@ from msgraph_beta.graph_request_adapter import GraphRequestAdapter as BetaGraphR
 from tests.e2e.server import ServerProcess
 
 LOCAL_HOSTS = ["127.0.0.1"]
+Client = TypeVar("Client", GraphServiceClient, BetaGraphServiceClient)
 
 
 class StaticTokenProvider(AccessTokenProvider):
@@ -64,7 +66,7 @@ class SdkClients:
 
     def __init__(self, server: ServerProcess) -> None:
         self.server = server
-        self._adapters: list[Any] = []
+        self._adapters: list[RequestAdapter] = []
 
     def v1(self, token: str) -> GraphServiceClient:
         return self._track(graph_client(self.server, token))
@@ -72,7 +74,7 @@ class SdkClients:
     def beta(self, token: str) -> BetaGraphServiceClient:
         return self._track(beta_client(self.server, token))
 
-    def _track(self, client: Any) -> Any:
+    def _track(self, client: Client) -> Client:
         self._adapters.append(client.request_adapter)
         return client
 
@@ -80,7 +82,17 @@ class SdkClients:
         for adapter in self._adapters:
             http: httpx.AsyncClient | None = getattr(adapter, "_http_client", None)
             if http is not None:
-                await http.aclose()
+                await close_sdk_http_client(http)
+
+
+async def close_sdk_http_client(http: httpx.AsyncClient) -> None:
+    """Close an SDK's httpx client and its connection pool. msgraph-core wraps the client's
+    transport in an `AsyncGraphTransport` whose `aclose` does not close the transport it wraps, so
+    `http.aclose()` alone leaves pooled sockets open (ResourceWarning: unclosed transport)."""
+    await http.aclose()
+    wrapped = getattr(getattr(http, "_transport", None), "transport", None)
+    if isinstance(wrapped, httpx.AsyncBaseTransport):
+        await wrapped.aclose()
 
 
 @pytest.fixture

@@ -138,9 +138,10 @@ class ServerProcess:
     def _await_url(self, first_line: int, timeout: float) -> str:
         found = self.log.wait_for(LISTENING, timeout, start=first_line)
         if found is None:
+            exited = self._exit_code_if_exiting()
             self._abandon()
-            raise ServerError(f"graphpost serve did not report its URL within {timeout:.0f}s "
-                              f"(exit code {self.returncode}); output:\n{self.log.text()}")
+            why = f"exited with code {exited}" if exited is not None else f"was silent for {timeout:.0f}s"
+            raise ServerError(f"graphpost serve {why} before reporting its URL; output:\n{self.log.text()}")
         return found.group(1)
 
     def _await_listening(self, timeout: float) -> None:
@@ -151,6 +152,15 @@ class ServerProcess:
                 raise ServerError(f"graphpost serve printed {self.base_url} but did not answer HTTP there "
                                   f"within {timeout:.0f}s (exit code {self.returncode}); output:\n{self.log.text()}")
             time.sleep(0.02)
+
+    def _exit_code_if_exiting(self) -> int | None:
+        """The exit code when the output streams closed (the process is ending), else None."""
+        if not self.log.closed:
+            return None
+        try:
+            return self._require_process().wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return None
 
     def _abandon(self) -> None:
         """Kill a server that failed to start, so that no process outlives the test."""
@@ -192,7 +202,8 @@ class ServerProcess:
         return self.start(timeout)
 
     def __enter__(self) -> ServerProcess:
-        return self.start()
+        """Starts the server unless `start()` was called already (to pass it arguments)."""
+        return self.start() if self.process is None else self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:

@@ -104,8 +104,6 @@ def test_the_server_stops_cleanly_on_a_termination_signal(server: ServerProcess,
     assert "Traceback" not in server.output(), server.output()
 
 
-@pytest.mark.xfail(reason="graphpost/cli.py serve prints 'graphpost listening on' after bind() but before "
-                          "listen(); uvicorn only listens once the app has started", strict=False)
 def test_serve_accepts_connections_as_soon_as_it_prints_its_url(data_dir: Path) -> None:
     with ServerProcess(data_dir).start(wait_ready=False) as server:
         assert accepts_connections(server.host, server.port)
