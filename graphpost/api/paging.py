@@ -38,14 +38,15 @@ def _int_option(request: Request, name: str, default: int, low: int, high: int) 
 
 
 def page_of(request: Request, default_top: int = 10) -> Page:
-    return Page(_int_option(request, "$top", default_top, 1, MAX_TOP),
+    # Graph takes $top=0 (an empty page, useful with $count).
+    return Page(_int_option(request, "$top", default_top, 0, MAX_TOP),
                 _int_option(request, "$skip", 0, 0, 2**31 - 1))
 
 
 def collection(request: Request, context: str, items: Sequence[dict[str, Any]], page: Page,
                more: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"@odata.context": context, "value": list(items)}
-    if more:
+    if more and page.top > 0:
         query = {key: value for key, value in request.query_params.items() if key not in ("$top", "$skip")}
         query.update({"$top": str(page.top), "$skip": str(page.skip + page.top)})
         body["@odata.nextLink"] = f"{str(request.url).split('?', 1)[0]}?{urlencode(query)}"

@@ -88,12 +88,12 @@ async def create_draft(db: Database, owner: UserRow, payload: Any, folder_ref: s
     return row
 
 
-async def existing(conn: AsyncConnection, owner: UserRow, message_id: str) -> MessageRow:
+async def existing(conn: AsyncConnection, owner: UserRow, message_id: str, *, for_update: bool = False) -> MessageRow:
     """The message `message_id` of this mailbox; Graph's 400 for a malformed id, 404 if absent
     (also when it belongs to another mailbox: ids never leak across mailboxes)."""
     if not ids.is_well_formed(message_id):
         raise InvalidIdMalformed()
-    row = await store.message(conn, owner.id, message_id)
+    row = await store.message(conn, owner.id, message_id, for_update=for_update)
     if row is None:
         raise ItemNotFound()
     return row
@@ -114,7 +114,7 @@ async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, to
 async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any) -> MessageRow:
     _, given = parse_message(payload)
     async with db.write() as conn:
-        row = await existing(conn, owner, message_id)
+        row = await existing(conn, owner, message_id, for_update=True)
         if not row.is_draft and DRAFT_ONLY.intersection(given):
             raise InvalidPropertyUpdateSentMessage()
         updated = copy.deepcopy(row)
@@ -129,7 +129,7 @@ async def delete_message(db: Database, owner: UserRow, message_id: str) -> None:
     """Graph's DELETE is a soft delete: the item moves to Recoverable Items and its id stops
     answering in the mailbox."""
     async with db.write() as conn:
-        row = await existing(conn, owner, message_id)
+        row = await existing(conn, owner, message_id, for_update=True)
         row.folder_id = await store.folder_id_of(conn, owner.id, "recoverableitemsdeletions")
         row.id = ids.new_message_id()
         row.change_key = ids.new_change_key()

@@ -132,6 +132,9 @@ def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
         where = ".".join(str(part) for part in error["loc"])
         raise RequestBodyRead(f"Invalid value for property '{where}': {error['msg']}") from None
     given = parsed.model_dump(by_alias=True, include=parsed.model_fields_set)
+    if given.get("flag") is not None:
+        # Graph leaves unset flag dates out rather than writing them as null.
+        given["flag"] = parsed.flag.model_dump(by_alias=True, exclude_none=True)  # type: ignore[union-attr]
     for key in RECIPIENT_LISTS + ("replyTo",):
         if key in given and given[key] is not None:
             given[key] = [_recipient(item) for item in given[key]]

@@ -80,7 +80,7 @@ async def _deliver(conn: AsyncConnection, owner: UserRow, sent: MessageRow, reci
 
 async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
     async with db.write() as conn:
-        draft = await existing(conn, owner, message_id)
+        draft = await existing(conn, owner, message_id, for_update=True)
         if not draft.is_draft:
             raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
                                    "or was received.")

@@ -113,12 +113,19 @@ async def folder_id_of(conn: AsyncConnection, user_id: str, name: str) -> str:
 
 
 async def insert_messages(conn: AsyncConnection, rows: Iterable[MessageRow]) -> None:
-    await conn.execute(messages.insert(), [row.values() for row in rows])
+    values = [row.values() for row in rows]
+    if values:  # an empty executemany would be INSERT … DEFAULT VALUES
+        await conn.execute(messages.insert(), values)
 
 
-async def message(conn: AsyncConnection, user_id: str, message_id: str) -> MessageRow | None:
-    row = (await conn.execute(sa.select(messages).where(messages.c.id == message_id,
-                                                        messages.c.user_id == user_id))).first()
+async def message(conn: AsyncConnection, user_id: str, message_id: str, *,
+                  for_update: bool = False) -> MessageRow | None:
+    """One message; `for_update` locks its row (PostgreSQL) so that concurrent writers of the
+    same message go one after the other and the later ones see what the first did."""
+    query = sa.select(messages).where(messages.c.id == message_id, messages.c.user_id == user_id)
+    if for_update:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     return _message(row) if row else None
 
 
