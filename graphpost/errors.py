@@ -137,6 +137,11 @@ class UnsupportedMediaType(GraphError):
     default_message = "The content type of the request is not supported."
 
 
+class RangeNotSatisfiable(GraphError):
+    status, code = 416, "InvalidRange"
+    default_message = "The uploaded fragment does not start where the upload session expects the next one."
+
+
 class ServiceUnavailable(GraphError):
     status, code = 503, "ServiceNotAvailable"
     default_message = "The service is temporarily unavailable."

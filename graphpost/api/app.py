@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
-from graphpost.api.routes import folders, messages, send, users
+from graphpost.api.routes import attachments, folders, messages, send, uploads, users
 from graphpost.api.runtime import Runtime
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
@@ -21,8 +21,8 @@ log = logging.getLogger("graphpost")
 VERSIONS = ("/v1.0", "/beta")
 # Each mail router serves both the signed-in user's mailbox and any named one.
 MAILBOXES = ("/me", "/users/{user_ref}")
-ROUTERS = [(users.router, "")] + [(router, mailbox) for router in (folders.router, messages.router, send.router)
-                                  for mailbox in MAILBOXES]
+MAIL_ROUTERS = (folders.router, messages.router, send.router, attachments.router)
+ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -45,6 +45,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         for version in VERSIONS:
             app.include_router(router, prefix=version + mailbox)
             app.state.route_templates += [version + mailbox + route.path for route in router.routes]
+    # The upload URL of a session lives outside /v1.0 and /beta, as Graph's does (on outlook.office.com).
+    app.include_router(uploads.router)
+    app.state.route_templates += [route.path for route in uploads.router.routes]
     errors.install(app)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import Request
 
 from graphpost.errors import BadRequest, LengthRequired, RequestBodyRead
+from graphpost.mail import content
+from graphpost.mail.content import MessageContent
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -42,3 +44,14 @@ async def no_body(request: Request) -> None:
             empty = False
         if not empty:
             raise BadRequest("This action takes no request body.")
+
+
+def is_mime(request: Request) -> bool:
+    """Graph takes a base64 MIME message where the body is declared text/plain."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "text/plain"
+
+
+async def message_content(request: Request) -> MessageContent:
+    if is_mime(request):
+        return content.from_base64_mime(await request.body())
+    return content.from_json(await json_object(request))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 
+from graphpost.store.attachments import AttachmentRow
 from graphpost.store.directory import UserRow
 from graphpost.store.mailbox import FolderRow, MessageRow
 
@@ -95,3 +97,27 @@ def folder_resource(row: FolderRow) -> dict[str, Any]:
 
 def server_root(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+_ATTACHMENT_TYPES = {"file": "#microsoft.graph.fileAttachment", "item": "#microsoft.graph.itemAttachment",
+                     "reference": "#microsoft.graph.referenceAttachment"}
+
+
+def attachment_resource(row: AttachmentRow, content: bytes) -> dict[str, Any]:
+    body: dict[str, Any] = {"@odata.type": _ATTACHMENT_TYPES[row.kind]}
+    if row.kind == "file":
+        body["@odata.mediaContentType"] = row.content_type
+    body.update({
+        "id": row.id,
+        "lastModifiedDateTime": _timestamp(row.modified_at),
+        "name": row.name,
+        "contentType": row.content_type,
+        "size": row.size,
+        "isInline": row.is_inline,
+    })
+    if row.kind == "file":
+        body.update({"contentId": row.content_id, "contentLocation": None,
+                     "contentBytes": base64.b64encode(content).decode()})
+    elif row.kind == "reference":
+        body.update({key: row.data.get(key) for key in ("sourceUrl", "providerType", "permission", "isFolder")})
+    return body

@@ -26,6 +26,14 @@ def new_message_id() -> str:
     return _encode(_MESSAGE_PREFIX, 67)
 
 
+def new_attachment_id() -> str:
+    return _encode(_MESSAGE_PREFIX, 80)
+
+
+def new_upload_session_id() -> str:
+    return _encode(b"\x00\x03\x24\x01", 32)
+
+
 def new_folder_id() -> str:
     return _encode(_FOLDER_PREFIX, 41)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.errors import (InvalidIdMalformed, InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage,
-                              ItemNotFound)
-from graphpost.mail import ids
+from graphpost.errors import InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage
+from graphpost.mail import attachments, ids, mime
+from graphpost.mail.content import MessageContent
+from graphpost.mail.lookup import existing, now
 from graphpost.mail.mailbox import find_folder
 from graphpost.mail.model import DRAFT_ONLY, parse_message
 from graphpost.mail.preview import body_preview
@@ -22,10 +23,6 @@ from graphpost.store.mailbox import MessageRow
 # Columns that mirror a Graph property, by the property's name.
 _COLUMN_OF = {"subject": "subject", "isRead": "is_read", "importance": "importance",
               "internetMessageId": "internet_message_id"}
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _check_headers(headers: list[dict[str, str]]) -> None:
@@ -79,24 +76,41 @@ def new_draft(owner: UserRow, folder_id: str, given: dict[str, Any], at: datetim
     return row
 
 
-async def create_draft(db: Database, owner: UserRow, payload: Any, folder_ref: str = "drafts") -> MessageRow:
-    _, given = parse_message(payload)
+def draft_from(owner: UserRow, folder_id: str, content: MessageContent, at: datetime) -> MessageRow:
+    row = new_draft(owner, folder_id, content.given, at)
+    if content.in_reply_to:
+        row.data["inReplyTo"] = content.in_reply_to
+    if content.references:
+        row.data["references"] = list(content.references)
+    return row
+
+
+async def create_draft(db: Database, owner: UserRow, content: MessageContent, folder_ref: str = "drafts") -> MessageRow:
     async with db.write() as conn:
         folder = await find_folder(conn, owner.id, folder_ref)
-        row = new_draft(owner, folder.id, given, now())
+        at = now()
+        row = draft_from(owner, folder.id, content, at)
         await store.insert_messages(conn, [row])
+        if content.attachments:
+            await attachments.store_new(conn, row.id, content.attachments, at)
+            row.has_attachments = any(not new.is_inline for new in content.attachments)
     return row
 
 
-async def existing(conn: AsyncConnection, owner: UserRow, message_id: str, *, for_update: bool = False) -> MessageRow:
-    """The message `message_id` of this mailbox; Graph's 400 for a malformed id, 404 if absent
-    (also when it belongs to another mailbox: ids never leak across mailboxes)."""
-    if not ids.is_well_formed(message_id):
-        raise InvalidIdMalformed()
-    row = await store.message(conn, owner.id, message_id, for_update=for_update)
-    if row is None:
-        raise ItemNotFound()
-    return row
+def snapshot(row: MessageRow) -> dict[str, Any]:
+    """The message as Graph properties, for MIME and for the outbox."""
+    return {**row.data, "subject": row.subject, "importance": row.importance,
+            "internetMessageId": row.internet_message_id,
+            "sentDateTime": row.sent_at.isoformat() if row.sent_at else None}
+
+
+async def message_mime(db: Database, owner: UserRow, message_id: str) -> bytes:
+    """`GET …/messages/{id}/$value`: the message as RFC 5322, Bcc included (this is the owner's copy)."""
+    async with db.read() as conn:
+        row = await existing(conn, owner, message_id)
+        parts = await attachments.mime_parts(conn, row.id)
+    return mime.render(snapshot(row), parts, include_bcc=True, in_reply_to=row.data.get("inReplyTo"),
+                       references=row.data.get("references") or ())
 
 
 async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageRow:

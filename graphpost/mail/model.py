@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-from graphpost.errors import BadRequest, RequestBodyRead
+from graphpost.errors import RequestBodyRead
 
 _GRAPH = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True, extra="ignore")
 
@@ -121,10 +121,6 @@ def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
         raise RequestBodyRead(f"The property '{key}' does not exist on type 'microsoft.graph.message'. Make "
                               "sure to only use property names that are defined by the type or mark the type "
                               "as open type.")
-    attachments = payload.get("attachments")
-    if attachments:
-        raise BadRequest("Attachments cannot be created with the message by this server yet; "
-                         "create the message without them.")
     try:
         parsed = MessageInput.model_validate(payload)
     except ValidationError as exc:

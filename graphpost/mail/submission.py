@@ -15,11 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidOperation, SendAsDenied
 from graphpost.mail import ids
-from graphpost.mail.messages import existing, new_draft, now
-from graphpost.mail.model import parse_message, recipient_for
+from graphpost.mail import attachments
+from graphpost.mail.content import MessageContent
+from graphpost.mail.lookup import existing, now
+from graphpost.mail.messages import draft_from, snapshot
+from graphpost.mail.model import recipient_for
 from graphpost.mail.recipients import check_submittable
 from graphpost.store import mailbox as store
+from graphpost.store import attachments as attachment_store
 from graphpost.store import outbox
+from graphpost.store.attachments import AttachmentRow
 from graphpost.store.database import Database
 from graphpost.store.directory import UserRow
 from graphpost.store.mailbox import MessageRow
@@ -28,7 +33,7 @@ from graphpost.store.mailbox import MessageRow
 _SUBMITTED_PROPERTIES = ("subject", "body", "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
                          "replyTo", "importance", "internetMessageId", "internetMessageHeaders",
                          "conversationIndex", "sentDateTime", "isDeliveryReceiptRequested",
-                         "isReadReceiptRequested")
+                         "isReadReceiptRequested", "inReplyTo", "references")
 
 
 def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
@@ -60,22 +65,26 @@ def _received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: datet
 
 
 def _submitted(sent: MessageRow) -> dict[str, Any]:
-    graph = {**sent.data, "subject": sent.subject, "importance": sent.importance,
-             "internetMessageId": sent.internet_message_id,
-             "sentDateTime": sent.sent_at.isoformat() if sent.sent_at else None}
+    graph = snapshot(sent)
     return {key: graph.get(key) for key in _SUBMITTED_PROPERTIES}
 
 
 async def _deliver(conn: AsyncConnection, owner: UserRow, sent: MessageRow, recipients: list[str],
-                   at: datetime) -> None:
+                   at: datetime, files: list[AttachmentRow]) -> None:
     local = await store.local_recipients(conn, owner.tenant_id, [address.lower() for address in recipients])
-    await store.insert_messages(conn, [_received_copy(sent, user.user_id, user.inbox_id, at) for user in local])
+    copies = [_received_copy(sent, user.user_id, user.inbox_id, at) for user in local]
+    await store.insert_messages(conn, copies)
+    for received in copies:
+        # Each copy gets its own attachment rows; the content is shared, not copied.
+        await attachment_store.copy_attachments(conn, files, received.id, [ids.new_attachment_id() for _ in files])
     local_keys = {user.address_key for user in local}
     external = [address for address in recipients if address.lower() not in local_keys]
     if external:
         # No relay yet: external mail is captured, kept and listed, never sent.
-        await outbox.add_submission(conn, str(uuid.uuid4()), owner.id, sent.internet_message_id,
+        submission_id = str(uuid.uuid4())
+        await outbox.add_submission(conn, submission_id, owner.id, sent.internet_message_id,
                                     _submitted(sent), external, outbox.CAPTURED, at)
+        await attachment_store.insert_submission_attachments(conn, submission_id, files)
 
 
 async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
@@ -92,18 +101,21 @@ async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
         sent.id = ids.new_message_id()
         sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
         await store.replace_message(conn, message_id, sent)
-        await _deliver(conn, owner, sent, recipients, at)
+        # The attachment rows followed the new id (ON UPDATE CASCADE).
+        await _deliver(conn, owner, sent, recipients, at, await attachment_store.attachments_of(conn, sent.id))
 
 
-async def send_mail(db: Database, owner: UserRow, message: Any, save_to_sent_items: bool) -> None:
-    _, given = parse_message(message)
+async def send_mail(db: Database, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
     at = now()
     # Everything that can refuse the request is checked before the write lock is taken.
-    sent = new_draft(owner, "", given, at)
+    sent = draft_from(owner, "", content, at)
     recipients = check_submittable(sent.data)
     _stamp_sent(sent, owner, at)
+    sent.has_attachments = any(not new.is_inline for new in content.attachments)
     async with db.write() as conn:
+        files = await attachments.prepare(conn, sent.id, content.attachments, at)
         if save_to_sent_items:
             sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
             await store.insert_messages(conn, [sent])
-        await _deliver(conn, owner, sent, recipients, at)
+            await attachment_store.insert_attachments(conn, files)
+        await _deliver(conn, owner, sent, recipients, at, files)

@@ -159,3 +159,8 @@ async def local_recipients(conn: AsyncConnection, tenant_id: str, address_keys: 
              .join(folders, (folders.c.user_id == users.c.id) & (folders.c.well_known == "inbox"))
              .where(users.c.tenant_id == tenant_id, users.c.mail_key.in_(address_keys)))
     return [LocalRecipient(row.id, row.mail_key, row.inbox_id) for row in await conn.execute(query)]
+
+
+async def touch_message(conn: AsyncConnection, message_id: str, change_key: str, at: datetime) -> None:
+    await conn.execute(messages.update().where(messages.c.id == message_id)
+                       .values(change_key=change_key, modified_at=at))

@@ -117,3 +117,69 @@ outbox = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_outbox_state_created_at", "state", "created_at"),
 )
+
+# Attachment content lives outside the message rows, in chunks, so that it is written and read
+# piece by piece. One blob may serve many attachment rows (the sender's copy and every
+# recipient's) and outbox submissions.
+blobs = sa.Table(
+    "blobs", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+blob_chunks = sa.Table(
+    "blob_chunks", metadata,
+    sa.Column("blob_id", sa.String(36), sa.ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("offset", sa.BigInteger, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+attachments = sa.Table(
+    "attachments", metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    # Message ids change when a message moves (send, delete): the attachments follow.
+    sa.Column("message_id", sa.String(200),
+              sa.ForeignKey("messages.id", ondelete="CASCADE", onupdate="CASCADE"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # file, item or reference
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("is_inline", sa.Boolean, nullable=False),
+    sa.Column("content_id", sa.String(998), nullable=True),
+    sa.Column("modified_at", UTCDateTime, nullable=False),
+    sa.Column("blob_id", sa.String(36), sa.ForeignKey("blobs.id"), nullable=True, index=True),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+submission_attachments = sa.Table(
+    "submission_attachments", metadata,
+    sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=True),
+    sa.Column("is_inline", sa.Boolean, nullable=False),
+    sa.Column("content_id", sa.String(998), nullable=True),
+    sa.Column("blob_id", sa.String(36), sa.ForeignKey("blobs.id"), nullable=True, index=True),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+upload_sessions = sa.Table(
+    "upload_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("message_id", sa.String(200),
+              sa.ForeignKey("messages.id", ondelete="CASCADE", onupdate="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("is_inline", sa.Boolean, nullable=False),
+    sa.Column("content_id", sa.String(998), nullable=True),
+    sa.Column("received", sa.BigInteger, nullable=False),
+    sa.Column("blob_id", sa.String(36), sa.ForeignKey("blobs.id"), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)

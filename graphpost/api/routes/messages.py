@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from graphpost.api.bodies import json_object
+from graphpost.api.bodies import json_object, message_content
 from graphpost.api.mailbox import Reader, Rt, Writer
 from graphpost.api.paging import collection, page_of
 from graphpost.api.resources import message_resource, odata_context, server_root
@@ -48,13 +48,13 @@ async def list_folder_messages(request: Request, folder_ref: str, owner: Reader,
 
 @router.post("/messages", status_code=201)
 async def create_message(request: Request, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await messages.create_draft(rt.db, owner, await json_object(request))
+    row = await messages.create_draft(rt.db, owner, await message_content(request))
     return _entity(request, row, 201)
 
 
 @router.post("/mailFolders/{folder_ref}/messages", status_code=201)
 async def create_folder_message(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await messages.create_draft(rt.db, owner, await json_object(request), folder_ref)
+    row = await messages.create_draft(rt.db, owner, await message_content(request), folder_ref)
     return _entity(request, row, 201)
 
 
@@ -67,6 +67,12 @@ async def get_message(request: Request, message_id: str, owner: Reader, rt: Rt) 
 async def update_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
     row = await messages.update_message(rt.db, owner, message_id, await json_object(request))
     return _entity(request, row)
+
+
+@router.get("/messages/{message_id}/$value")
+async def get_message_mime(message_id: str, owner: Reader, rt: Rt) -> Response:
+    # Graph serves a message's MIME as text/plain.
+    return Response(await messages.message_mime(rt.db, owner, message_id), media_type="text/plain")
 
 
 @router.delete("/messages/{message_id}", status_code=204)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from graphpost.api.bodies import action_parameters, json_object, no_body
+from graphpost.api.bodies import action_parameters, is_mime, json_object, no_body
 from graphpost.api.mailbox import Rt, Sender
 from graphpost.errors import ErrorInvalidParameter
-from graphpost.mail import submission
+from graphpost.mail import content, submission
 
 router = APIRouter()
 
@@ -22,6 +22,10 @@ async def send_draft(request: Request, message_id: str, owner: Sender, rt: Rt) -
 
 @router.post("/sendMail", status_code=202)
 async def send_mail(request: Request, owner: Sender, rt: Rt) -> Response:
+    if is_mime(request):
+        # A MIME sendMail is always saved to Sent Items (it has no saveToSentItems to say otherwise).
+        await submission.send_mail(rt.db, owner, content.from_base64_mime(await request.body()), True)
+        return Response(status_code=202)
     parameters = action_parameters(await json_object(request))
     message = parameters.get("message")
     if message is None:
@@ -31,5 +35,5 @@ async def send_mail(request: Request, owner: Sender, rt: Rt) -> Response:
         save = True
     if not isinstance(save, bool):
         raise ErrorInvalidParameter("The value of the parameter 'SaveToSentItems' must be a boolean.")
-    await submission.send_mail(rt.db, owner, message, save)
+    await submission.send_mail(rt.db, owner, content.from_json(message), save)
     return Response(status_code=202)

@@ -1,0 +1,67 @@
+"""Attachments of a message: list, add, get, raw content ($value), delete, and upload sessions for
+large files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from graphpost.api.bodies import json_object
+from graphpost.api.mailbox import Reader, Rt, Writer
+from graphpost.api.resources import attachment_resource, odata_context
+from graphpost.api.responses import GraphJSONResponse
+from graphpost.mail import attachments, uploads
+
+router = APIRouter()
+
+
+def _context(request: Request, message_id: str, entity: bool) -> str:
+    ref = request.path_params.get("user_ref")
+    owner = f"users('{ref}')" if ref else "users('me')"
+    return odata_context(request, f"{owner}/messages('{message_id}')/attachments" + ("/$entity" if entity else ""))
+
+
+@router.get("/messages/{message_id}/attachments")
+async def list_attachments(request: Request, message_id: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
+    found = await attachments.list_with_content(rt.db, owner, message_id)
+    return GraphJSONResponse({"@odata.context": _context(request, message_id, False),
+                              "value": [attachment_resource(row, content) for row, content in found]})
+
+
+@router.post("/messages/{message_id}/attachments", status_code=201)
+async def add_attachment(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    payload = await json_object(request)
+    row = await attachments.add(rt.db, owner, message_id, payload)
+    content = attachments.parse_attachment(payload).content if row.kind == "file" else b""
+    return GraphJSONResponse({"@odata.context": _context(request, message_id, True),
+                              **attachment_resource(row, content or b"")}, status_code=201)
+
+
+@router.get("/messages/{message_id}/attachments/{attachment_id}")
+async def get_attachment(request: Request, message_id: str, attachment_id: str, owner: Reader,
+                         rt: Rt) -> GraphJSONResponse:
+    row, content = await attachments.get_with_content(rt.db, owner, message_id, attachment_id)
+    return GraphJSONResponse({"@odata.context": _context(request, message_id, True),
+                              **attachment_resource(row, content)})
+
+
+@router.get("/messages/{message_id}/attachments/{attachment_id}/$value")
+async def attachment_value(message_id: str, attachment_id: str, owner: Reader, rt: Rt) -> StreamingResponse:
+    row, chunks = await attachments.open_content(rt.db, owner, message_id, attachment_id)
+    media_type = row.content_type or ("message/rfc822" if row.kind == "item" else "application/octet-stream")
+    return StreamingResponse(chunks, media_type=media_type, headers={"Content-Length": str(row.size)})
+
+
+@router.delete("/messages/{message_id}/attachments/{attachment_id}", status_code=204)
+async def delete_attachment(message_id: str, attachment_id: str, owner: Writer, rt: Rt) -> Response:
+    await attachments.delete(rt.db, owner, message_id, attachment_id)
+    return Response(status_code=204)
+
+
+@router.post("/messages/{message_id}/attachments/createUploadSession", status_code=201)
+async def create_upload_session(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    body = await json_object(request)
+    item = {key.lower(): value for key, value in body.items()}.get("attachmentitem")
+    created = await uploads.create(rt.db, owner, message_id, item, str(request.base_url).rstrip("/"))
+    return GraphJSONResponse({"@odata.context": odata_context(request, "microsoft.graph.uploadSession"),
+                              **created.resource()}, status_code=201)

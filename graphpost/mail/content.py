@@ -1,0 +1,49 @@
+"""What a client hands in to create or send a message: Graph JSON (with inline attachments) or,
+with `Content-Type: text/plain`, a base64-encoded MIME message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphpost.errors import GraphError, RequestBodyRead
+from graphpost.mail import mime
+from graphpost.mail.attachments import NewAttachment, from_mime, parse_attachment
+from graphpost.mail.model import parse_message
+
+
+class MimeContentInvalid(GraphError):
+    status, code = 400, "ErrorMimeContentInvalidBase64String"
+    default_message = "Invalid base64 string for MIME content."
+
+
+@dataclass(frozen=True)
+class MessageContent:
+    given: dict[str, Any]                        # Graph properties, as model.parse_message leaves them
+    attachments: list[NewAttachment] = field(default_factory=list)
+    internet_message_id: str | None = None       # kept from MIME
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+
+
+def from_json(payload: Any) -> MessageContent:
+    if isinstance(payload, dict) and payload.get("attachments"):
+        if not isinstance(payload["attachments"], list):
+            raise RequestBodyRead("The property 'attachments' must be an array.")
+        attachments = [parse_attachment(item) for item in payload["attachments"]]
+    else:
+        attachments = []
+    _, given = parse_message(payload)
+    return MessageContent(given, attachments)
+
+
+def from_base64_mime(body: bytes) -> MessageContent:
+    try:
+        parsed = mime.parse(mime.decode_base64_mime(body))
+    except mime.MimeError as exc:
+        raise MimeContentInvalid(str(exc) or None) from None
+    _, given = parse_message(parsed.message)
+    if parsed.internet_message_id:
+        given["internetMessageId"] = parsed.internet_message_id
+    return MessageContent(given, from_mime(parsed.attachments), parsed.internet_message_id,
+                          parsed.in_reply_to, parsed.references)
