@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
-from graphpost.api.routes import attachments, folders, messages, send, uploads, users
+from graphpost.api.routes import attachments, folders, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
@@ -21,7 +21,7 @@ log = logging.getLogger("graphpost")
 VERSIONS = ("/v1.0", "/beta")
 # Each mail router serves both the signed-in user's mailbox and any named one.
 MAILBOXES = ("/me", "/users/{user_ref}")
-MAIL_ROUTERS = (folders.router, messages.router, send.router, attachments.router)
+MAIL_ROUTERS = (folders.router, messages.router, send.router, attachments.router, replies.router)
 ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
 
 

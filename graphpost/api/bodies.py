@@ -25,6 +25,13 @@ async def json_object(request: Request) -> dict[str, Any]:
     return value
 
 
+async def optional_json_object(request: Request) -> dict[str, Any]:
+    """The JSON object of an action whose parameters are all optional (an empty body is fine)."""
+    if not (await request.body()).strip():
+        return {}
+    return await json_object(request)
+
+
 def action_parameters(body: dict[str, Any]) -> dict[str, Any]:
     """Action parameters by lower-cased name: Kiota sends `Message`, the docs `message`."""
     return {key.lower(): value for key, value in body.items()}

@@ -87,22 +87,26 @@ async def _deliver(conn: AsyncConnection, owner: UserRow, sent: MessageRow, reci
         await attachment_store.insert_submission_attachments(conn, submission_id, files)
 
 
+async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow) -> None:
+    """Send a draft inside the caller's transaction."""
+    if not draft.is_draft:
+        raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
+                               "or was received.")
+    recipients = check_submittable(draft.data)
+    at = now()
+    sent = copy.deepcopy(draft)
+    _stamp_sent(sent, owner, at)
+    # Graph files the sent message as a new item: the draft's id stops answering.
+    sent.id = ids.new_message_id()
+    sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
+    await store.replace_message(conn, draft.id, sent)
+    # The attachment rows followed the new id (ON UPDATE CASCADE).
+    await _deliver(conn, owner, sent, recipients, at, await attachment_store.attachments_of(conn, sent.id))
+
+
 async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
     async with db.write() as conn:
-        draft = await existing(conn, owner, message_id, for_update=True)
-        if not draft.is_draft:
-            raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
-                                   "or was received.")
-        recipients = check_submittable(draft.data)
-        at = now()
-        sent = copy.deepcopy(draft)
-        _stamp_sent(sent, owner, at)
-        # Graph files the sent message as a new item: the draft's id stops answering.
-        sent.id = ids.new_message_id()
-        sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
-        await store.replace_message(conn, message_id, sent)
-        # The attachment rows followed the new id (ON UPDATE CASCADE).
-        await _deliver(conn, owner, sent, recipients, at, await attachment_store.attachments_of(conn, sent.id))
+        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True))
 
 
 async def send_mail(db: Database, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:

@@ -20,7 +20,7 @@ def _owner_path(request: Request) -> str:
     return f"users('{ref}')" if ref else "users('me')"
 
 
-def _entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
+def entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
     context = odata_context(request, f"{_owner_path(request)}/messages/$entity")
     return GraphJSONResponse({"@odata.context": context, **message_resource(row, server_root(request))},
                              status_code=status)
@@ -49,24 +49,24 @@ async def list_folder_messages(request: Request, folder_ref: str, owner: Reader,
 @router.post("/messages", status_code=201)
 async def create_message(request: Request, owner: Writer, rt: Rt) -> GraphJSONResponse:
     row = await messages.create_draft(rt.db, owner, await message_content(request))
-    return _entity(request, row, 201)
+    return entity(request, row, 201)
 
 
 @router.post("/mailFolders/{folder_ref}/messages", status_code=201)
 async def create_folder_message(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
     row = await messages.create_draft(rt.db, owner, await message_content(request), folder_ref)
-    return _entity(request, row, 201)
+    return entity(request, row, 201)
 
 
 @router.get("/messages/{message_id}")
 async def get_message(request: Request, message_id: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
-    return _entity(request, await messages.get_message(rt.db, owner, message_id))
+    return entity(request, await messages.get_message(rt.db, owner, message_id))
 
 
 @router.patch("/messages/{message_id}")
 async def update_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
     row = await messages.update_message(rt.db, owner, message_id, await json_object(request))
-    return _entity(request, row)
+    return entity(request, row)
 
 
 @router.get("/messages/{message_id}/$value")
