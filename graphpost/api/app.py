@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
+from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.routes import attachments, folders, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime
 from graphpost.auth import keys
@@ -49,5 +50,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(uploads.router)
     app.state.route_templates += [route.path for route in uploads.router.routes]
     errors.install(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # outermost: every answer carries the request ids
     return app
