@@ -1,0 +1,635 @@
+"""Load driver for graphpost's send path: bare 202 vs sendMail vs draft + send, in one run.
+
+    .venv/bin/python bench/sendmail.py [--seconds 10] [--concurrency 16] [--warmup 2]
+                                       [--database-url URL] [--client raw|httpx] [--keep]
+
+Everything runs on 127.0.0.1 and stops by itself:
+  1. a bare server (bench/bare_app.py: FastAPI + uvicorn exactly as `graphpost serve` runs them,
+     one `POST /bare` route answering 202 with an empty body) -> workload (a);
+  2. a real `graphpost serve` on a fresh temporary data dir (SQLite there, or --database-url),
+     with users carol and dave added and a delegated token minted for alice ->
+     (b) POST /v1.0/me/sendMail, ~1.4 KB of JSON, to bob, carol, dave and cc alice;
+     (c) POST /v1.0/me/messages (the same message) then POST /v1.0/me/messages/{id}/send;
+  3. a check through the API that every accepted message landed where it should.
+
+The load comes from a separate process (this file with --loadgen): an asyncio client holding
+`--concurrency` keep-alive HTTP/1.1 connections, each with one request in flight. By default it is
+a small raw HTTP/1.1 client over asyncio streams (cheapest in CPU); `--client httpx` uses
+httpx.AsyncClient instead. Each workload runs `--warmup` seconds, then is measured for
+`--seconds`; only responses completed inside the measured window count towards rates and
+latencies, but every response of the whole run counts towards errors and the final check.
+Any non-2xx answer (or a connection error/timeout) is an error and is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HOST = "127.0.0.1"
+DOMAIN = "contoso.test"
+SENDER = f"alice@{DOMAIN}"
+TO = [f"bob@{DOMAIN}", f"carol@{DOMAIN}", f"dave@{DOMAIN}"]
+CC = [SENDER]  # alice copies herself: 4 local deliveries + the Sent Items copy per message
+TARGET_JSON_BYTES = 1400  # the sendMail request body, padded to this size
+LOREM = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
+REQUEST_TIMEOUT_S = 60.0  # one request; a hung server cannot hold the run forever
+START_TIMEOUT_S = 60.0
+
+
+# ----------------------------------------------------------------------------- request bodies
+
+def message_bodies() -> tuple[bytes, bytes]:
+    """(sendMail body, draft body): the same message; the sendMail JSON padded to ~1.4 KB."""
+
+    def message(pad: int) -> dict[str, Any]:
+        content = ("<html><body><p>Hello team,</p><p>This is a graphpost benchmark message.</p>"
+                   f"<p>{(LOREM * (pad // len(LOREM) + 1))[:pad]}</p></body></html>")
+        return {
+            "subject": "graphpost bench: quarterly figures",
+            "importance": "normal",
+            "body": {"contentType": "HTML", "content": content},
+            "toRecipients": [{"emailAddress": {"address": a, "name": a.split("@")[0].title()}} for a in TO],
+            "ccRecipients": [{"emailAddress": {"address": a, "name": a.split("@")[0].title()}} for a in CC],
+        }
+
+    def send_mail(pad: int) -> bytes:
+        return json.dumps({"message": message(pad), "saveToSentItems": True}).encode()
+
+    pad = max(0, TARGET_JSON_BYTES - len(send_mail(0)))
+    return send_mail(pad), json.dumps(message(pad)).encode()
+
+
+# ----------------------------------------------------------------------------- load generator
+
+def _cpu_ticks(pid: int, task: int | None = None) -> float:
+    """utime + stime of a process (or of one of its threads), in seconds (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def _server_cpu(pid: int | None) -> tuple[float, float]:
+    """(whole process, its main thread = the event loop), CPU seconds."""
+    if not pid:
+        return float("nan"), float("nan")
+    return _cpu_ticks(pid), _cpu_ticks(pid, pid)
+
+
+class RawConnection:
+    """Just enough HTTP/1.1 over asyncio streams: keep-alive, Content-Length or chunked bodies."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, head: bytes, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(head + body if body else head)
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self.close()
+            raise ConnectionError("connection closed before the response")
+        status = int(raw[9:12])
+        lower = raw.lower()
+        close = b"\r\nconnection: close" in lower
+        at = lower.find(b"\r\ncontent-length:")
+        if at >= 0:
+            end = lower.index(b"\r\n", at + 2)
+            length = int(lower[at + 17:end])
+            data = await self.reader.readexactly(length) if length else b""
+        elif b"\r\ntransfer-encoding: chunked" in lower:
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")  # no trailers expected
+                    break
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readexactly(2)
+            data = b"".join(parts)
+        elif status in (204, 304) or status < 200:
+            data = b""
+        else:
+            data = await self.reader.read()
+            close = True
+        if close:
+            self.close()
+        return status, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+class RawClient:
+    name = "raw asyncio HTTP/1.1 keep-alive client"
+
+    def __init__(self, host: str, port: int, token: str | None) -> None:
+        self.host, self.port = host, port
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        self.common = f"Host: {host}:{port}\r\n{auth}User-Agent: graphpost-bench\r\n"
+
+    def connection(self) -> RawConnection:
+        return RawConnection(self.host, self.port)
+
+    def head(self, path: str, body: bytes) -> bytes:
+        kind = "Content-Type: application/json\r\n" if body else ""
+        return f"POST {path} HTTP/1.1\r\n{self.common}{kind}Content-Length: {len(body)}\r\n\r\n".encode()
+
+    async def post(self, conn: RawConnection, head: bytes, body: bytes) -> tuple[int, bytes]:
+        return await conn.request(head, body)
+
+    async def aclose(self) -> None:
+        pass
+
+
+class HttpxClient:
+    name = "httpx.AsyncClient (connection pool)"
+
+    def __init__(self, host: str, port: int, token: str | None, concurrency: int) -> None:
+        import httpx
+        headers = {"User-Agent": "graphpost-bench"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.client = httpx.AsyncClient(
+            base_url=f"http://{host}:{port}", headers=headers, timeout=REQUEST_TIMEOUT_S,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
+
+    def connection(self) -> None:
+        return None
+
+    def head(self, path: str, body: bytes) -> Any:
+        return (path, {"Content-Type": "application/json"} if body else {})
+
+    async def post(self, conn: None, head: Any, body: bytes) -> tuple[int, bytes]:
+        path, headers = head
+        response = await self.client.post(path, content=body, headers=headers)
+        return response.status_code, response.content
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class Series:
+    """One kind of request (or operation): window samples and whole-run status counts."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []  # successful, completed inside the window
+        self.window_errors = 0
+        self.statuses: dict[str, int] = {}  # the whole run, warm-up and drain included
+        self.error_samples: list[str] = []
+
+    def record(self, status: int | str, started: float, ended: float, t0: float, t1: float,
+               body: bytes = b"") -> bool:
+        ok = isinstance(status, int) and 200 <= status < 300
+        self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+        if not ok and len(self.error_samples) < 3:
+            self.error_samples.append(f"{status}: {body[:300].decode('utf-8', 'replace')}")
+        if t0 <= ended <= t1:
+            if ok:
+                self.latencies.append(ended - started)
+            else:
+                self.window_errors += 1
+        return ok
+
+    def summary(self, seconds: float) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+
+        def pct(p: float) -> float:
+            if not lat:
+                return float("nan")
+            return lat[min(len(lat) - 1, max(0, math.ceil(p / 100 * len(lat)) - 1))] * 1000  # nearest rank
+
+        ok_total = sum(n for s, n in self.statuses.items() if s.isdigit() and 200 <= int(s) < 300)
+        return {"count": len(lat), "rate": len(lat) / seconds, "p50_ms": pct(50), "p99_ms": pct(99),
+                "mean_ms": (sum(lat) / len(lat) * 1000) if lat else float("nan"),
+                "max_ms": lat[-1] * 1000 if lat else float("nan"),
+                "window_errors": self.window_errors, "ok_total": ok_total,
+                "errors_total": sum(self.statuses.values()) - ok_total,
+                "statuses": self.statuses, "error_samples": self.error_samples}
+
+
+async def _timed(client: Any, conn: Any, head: bytes, body: bytes) -> tuple[int | str, bytes]:
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):  # cheaper than wait_for (no extra task)
+            return await client.post(conn, head, body)
+    except TimeoutError:
+        if conn is not None:
+            conn.close()
+        return "timeout", b""
+    except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
+        if conn is not None:
+            conn.close()
+        return f"connection-error ({type(exc).__name__})", str(exc).encode()
+
+
+async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
+    host, port, workload = spec["host"], spec["port"], spec["workload"]
+    concurrency, warmup, seconds = spec["concurrency"], spec["warmup"], spec["seconds"]
+    client: Any = (HttpxClient(host, port, spec.get("token"), concurrency) if spec["client"] == "httpx"
+                   else RawClient(host, port, spec.get("token")))
+    send_mail_body, draft_body = message_bodies()
+    series = {name: Series() for name in
+              {"bare": ["bare"], "sendmail": ["sendmail"], "draft_send": ["op", "create", "send"]}[workload]}
+    start = time.perf_counter()
+    t0 = start + warmup
+    t1 = t0 + seconds
+
+    async def worker() -> None:
+        conn = client.connection()
+        if workload == "bare":
+            head, body = client.head("/bare", send_mail_body), send_mail_body
+        elif workload == "sendmail":
+            head, body = client.head("/v1.0/me/sendMail", send_mail_body), send_mail_body
+        else:
+            head, body = client.head("/v1.0/me/messages", draft_body), draft_body
+        try:
+            while True:
+                began = time.perf_counter()
+                if began >= t1:
+                    return
+                status, data = await _timed(client, conn, head, body)
+                ended = time.perf_counter()
+                if workload != "draft_send":
+                    series[workload].record(status, began, ended, t0, t1, data)
+                    continue
+                if not series["create"].record(status, began, ended, t0, t1, data):
+                    series["op"].record(status, began, ended, t0, t1, data)
+                    continue
+                message_id = json.loads(data)["id"]
+                sent_at = time.perf_counter()
+                status, data = await _timed(client, conn, client.head(f"/v1.0/me/messages/{message_id}/send", b""),
+                                            b"")
+                ended = time.perf_counter()
+                series["send"].record(status, sent_at, ended, t0, t1, data)
+                series["op"].record(status, began, ended, t0, t1, data)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    server_pid = spec.get("server_pid")
+    await asyncio.sleep(max(0.0, t0 - time.perf_counter()))
+    w0, c0, (s0, m0) = time.perf_counter(), time.process_time(), _server_cpu(server_pid)
+    await asyncio.sleep(max(0.0, t1 - time.perf_counter()))
+    w1, c1, (s1, m1) = time.perf_counter(), time.process_time(), _server_cpu(server_pid)
+    await asyncio.gather(*tasks)
+    await client.aclose()
+    elapsed = w1 - w0
+    return {"workload": workload, "client": client.name, "concurrency": concurrency, "seconds": seconds,
+            "warmup": warmup, "series": {name: s.summary(seconds) for name, s in series.items()},
+            "loadgen_cpu_pct": (c1 - c0) / elapsed * 100, "server_cpu_pct": (s1 - s0) / elapsed * 100,
+            "server_loop_cpu_pct": (m1 - m0) / elapsed * 100,
+            "body_bytes": {"sendmail": len(send_mail_body), "draft": len(draft_body)}}
+
+
+def loadgen_main() -> None:
+    spec = json.loads(sys.stdin.read())
+    result = asyncio.run(run_load(spec))
+    sys.stdout.write(json.dumps(result))
+
+
+# ----------------------------------------------------------------------------- orchestration
+
+class Server:
+    """A child process that prints `... listening on http://HOST:PORT` once it is bound."""
+
+    def __init__(self, name: str, argv: list[str], logdir: Path, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.out = logdir / f"{name}.stdout"
+        self.err = logdir / f"{name}.stderr"
+        with open(self.out, "wb") as out, open(self.err, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
+                                         env=env)
+        self.port = self._wait_for_port()
+
+    def _wait_for_port(self) -> int:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.out.read_text(errors="replace"))
+            if found and self._accepts(int(found.group(1))):
+                # The port is printed once bound; uvicorn listens a moment later.
+                return int(found.group(1))
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise SystemExit(f"{self.name} did not start; stderr:\n{self.err.read_text(errors='replace')[-3000:]}")
+
+    @staticmethod
+    def _accepts(port: int) -> bool:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn: finish in-flight requests, then exit
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def graphpost_cli(args: list[str], common: list[str]) -> str:
+    done = subprocess.run([str(Path(sys.executable).with_name("graphpost")), *args, *common], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"graphpost {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def load(port: int, workload: str, args: argparse.Namespace, token: str | None = None,
+         server_pid: int | None = None) -> dict[str, Any]:
+    spec = {"host": HOST, "port": port, "workload": workload, "concurrency": args.concurrency,
+            "warmup": args.warmup, "seconds": args.seconds, "client": args.client, "token": token,
+            "server_pid": server_pid}
+    done = subprocess.run([sys.executable, __file__, "--loadgen"], input=json.dumps(spec), capture_output=True,
+                          text=True, timeout=args.warmup + args.seconds + REQUEST_TIMEOUT_S + 60)
+    if done.returncode != 0:
+        raise SystemExit(f"load generator failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def api_get(port: int, token: str, path: str) -> dict[str, Any]:
+    request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def folder_counts(port: int, tokens: dict[str, str]) -> dict[str, int]:
+    counts = {}
+    for user, token in tokens.items():
+        folders = ["inbox", "sentitems", "drafts"] if user == SENDER else ["inbox"]
+        for folder in folders:
+            counts[f"{user.split('@')[0]} {folder}"] = api_get(port, token, f"/v1.0/me/mailFolders/{folder}")[
+                "totalItemCount"]
+    return counts
+
+
+def durability(database_url: str | None, data_dir: Path) -> str:
+    if database_url and not database_url.startswith("sqlite"):
+        setting = "unknown"
+        try:
+            import asyncpg  # type: ignore[import-not-found]
+
+            async def show() -> str:
+                conn = await asyncpg.connect(re.sub(r"^postgresql\+\w+://", "postgresql://", database_url))
+                try:
+                    return str(await conn.fetchval("SHOW synchronous_commit"))
+                finally:
+                    await conn.close()
+            setting = asyncio.run(show())
+        except Exception as exc:  # noqa: BLE001 - only a report line
+            setting = f"could not ask ({type(exc).__name__})"
+        return (f"PostgreSQL, synchronous_commit={setting}: every 202 is answered after its transaction "
+                "commits")
+    import sqlite3
+    files = list(data_dir.glob("*.db")) or list(data_dir.glob("*.sqlite*"))
+    mode = "?"
+    if files:
+        with sqlite3.connect(files[0]) as conn:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    source = (ROOT / "graphpost/store/database.py").read_text()
+    sync = re.search(r"PRAGMA synchronous=(\w+)", source)
+    return (f"SQLite journal_mode={mode} (read from {files[0].name if files else 'no file found'}), "
+            f"synchronous={sync.group(1) if sync else '?'} (graphpost/store/database.py): every 202 is "
+            "answered after its transaction commits to the WAL, so a killed process loses nothing "
+            "(only an OS crash or power loss could lose the last commits)")
+
+
+def ratio(x: float, y: float) -> float:
+    return x / y if y else float("nan")
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "n/a" if value != value else f"{value:,.{digits}f}"
+
+
+def print_result(label: str, result: dict[str, Any], name: str, unit: str = "req/s") -> None:
+    s = result["series"][name]
+    print(f"  {label:<44} {fmt(s['rate']):>9} {unit:<6} p50 {fmt(s['p50_ms'], 2):>7} ms  "
+          f"p99 {fmt(s['p99_ms'], 2):>7} ms  errors {s['window_errors']} in window, {s['errors_total']} in run")
+    for sample in s["error_samples"]:
+        print(f"      error sample: {sample}")
+
+
+def print_profile(path: Path, log: str, top: int = 25) -> None:
+    """Hotspots from py-spy's collapsed stacks: self time by function, and inclusive time."""
+    if not path.exists():
+        print(f"py-spy wrote no profile:\n{log[-2000:]}")
+        return
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = [_frame_name(frame) for frame in stack.split(";")[1:]]  # [0] is the thread
+        if not frames or frames[-1].startswith(IDLE_FRAMES):
+            continue
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    if not total:
+        print("py-spy recorded no samples")
+        return
+    print(f"profile of graphpost during (b) (py-spy, all threads, {total} busy samples; samples idle in "
+          f"select/queue waits left out; raw stacks: {path}):")
+    print("  self time (where the CPU is spent):")
+    for name, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"    {n / total * 100:5.1f}%  {name}")
+    print("  inclusive time (graphpost and library entry points):")
+    shown = 0
+    for name, n in sorted(inclusive.items(), key=lambda kv: -kv[1]):
+        if "graphpost/" in name or any(k in name for k in ("sqlalchemy/", "aiosqlite/", "asyncpg/", "fastapi/",
+                                                            "pydantic", "jwt/", "json/", "logging/", "copy.py")):
+            print(f"    {n / total * 100:5.1f}%  {name}")
+            shown += 1
+            if shown >= top:
+                break
+
+
+IDLE_FRAMES = ("EpollSelector.select ", "Condition.wait ", "SimpleQueue.get ", "Event.wait ")
+
+
+def _frame_name(frame: str) -> str:
+    """`func (path/to/file.py:123)` -> `func (shortened/file.py)`; line numbers dropped."""
+    found = re.match(r"(.*) \((.*?)(?::\d+)?\)$", frame.strip())
+    if not found:
+        return frame.strip()
+    name, filename = found.groups()
+    for marker in ("site-packages/", "/lib/python3"):
+        if marker in filename:
+            filename = filename.split(marker, 1)[1]
+            break
+    filename = filename.replace(str(ROOT) + "/", "")
+    return f"{name} ({filename})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="graphpost sendMail benchmark (see bench/README.md)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per workload [10]")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per workload [2]")
+    parser.add_argument("--concurrency", type=int, default=16, help="connections, one request in flight each [16]")
+    parser.add_argument("--database-url", help="graphpost's database (default: SQLite in a fresh temp data dir)")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="load generator client [raw]")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs, database)")
+    parser.add_argument("--py-spy", metavar="PATH", help="profile graphpost during (b) with this py-spy binary "
+                        "(the profiler slows the server: use the figures of a run without it)")
+    parser.add_argument("--profile-out", metavar="FILE", help="where to write the raw py-spy stacks")
+    parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loadgen:
+        loadgen_main()
+        return
+    if args.seconds <= 0 or args.warmup < 0 or not 1 <= args.concurrency <= 1024:
+        parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 1024")
+
+    tmp = Path(tempfile.mkdtemp(prefix="graphpost-bench-"))
+    data_dir = tmp / "data"
+    servers: list[Server] = []
+    try:
+        send_mail_body, draft_body = message_bodies()
+        print(f"graphpost bench: {args.seconds:g} s measured (+{args.warmup:g} s warm-up) per workload, "
+              f"concurrency {args.concurrency}, on {HOST}")
+        print(f"machine: nproc={os.cpu_count()}, python {sys.version.split()[0]}, {sys.platform}")
+        print(f"bodies: sendMail JSON {len(send_mail_body)} bytes, draft JSON {len(draft_body)} bytes; "
+              f"to {', '.join(TO)}; cc {', '.join(CC)}")
+
+        # (a) the bare server: same stack, no graphpost.
+        bare = Server("bare", [sys.executable, str(HERE / "bare_app.py"), "--port", "0"], tmp)
+        servers.append(bare)
+        a = load(bare.port, "bare", args, server_pid=bare.proc.pid)
+        bare.stop()
+        print(f"load generator: {a['client']}, in a separate process")
+
+        # (b), (c): a real graphpost serve on a fresh data dir.
+        common = ["--data-dir", str(data_dir)]
+        if args.database_url:
+            common += ["--database-url", args.database_url]
+        existing = graphpost_cli(["user", "list"], common)
+        for user in ("carol", "dave"):
+            if f" {user}@{DOMAIN} " not in existing + " ":
+                graphpost_cli(["user", "add", f"{user}@{DOMAIN}"], common)
+        tokens = {SENDER: graphpost_cli(["token", "--user", SENDER], common)}
+        for address in TO:
+            tokens[address] = graphpost_cli(["token", "--user", address, "--scope", "Mail.Read"], common)
+        gp = Server("graphpost", [str(Path(sys.executable).with_name("graphpost")), "serve", "--port", "0", *common],
+                    tmp)
+        servers.append(gp)
+        before = folder_counts(gp.port, tokens)
+        spy = None
+        if args.py_spy:
+            profile = (Path(args.profile_out) if args.profile_out else tmp / "sendmail.pyspy.txt").resolve()
+            with open(tmp / "py-spy.log", "wb") as spy_log:
+                spy = subprocess.Popen([args.py_spy, "record", "--pid", str(gp.proc.pid), "--rate", "250",
+                                        "--format", "raw", "--full-filenames", "--threads", "--nonblocking",
+                                        "--duration", str(int(args.warmup + args.seconds)), "-o", str(profile)],
+                                       stdout=spy_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        b = load(gp.port, "sendmail", args, tokens[SENDER], gp.proc.pid)
+        if spy is not None:
+            try:
+                spy.wait(60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                spy.wait(5)
+        c = load(gp.port, "draft_send", args, tokens[SENDER], gp.proc.pid)
+        after = folder_counts(gp.port, tokens)
+        gp.stop()
+
+        rate_a = a["series"]["bare"]["rate"]
+        print()
+        print(f"results (rates over the {args.seconds:g} s window; latencies of successful requests):")
+        print_result("(a) POST /bare (bare 202, same stack)", a, "bare")
+        print_result("(b) POST /v1.0/me/sendMail", b, "sendmail")
+        print_result("(c) create draft + send (one op = the pair)", c, "op", "ops/s")
+        print_result("    (c) POST /v1.0/me/messages (201)", c, "create")
+        print_result("    (c) POST /v1.0/me/messages/{id}/send (202)", c, "send")
+        c_requests = c["series"]["create"]["rate"] + c["series"]["send"]["rate"]
+        print(f"      (c) all requests: {fmt(c_requests)} req/s")
+        print()
+        rate_b, rate_c = b["series"]["sendmail"]["rate"], c["series"]["op"]["rate"]
+        print(f"ratio b/a = {fmt(ratio(rate_b, rate_a), 3)}   (goal on SQLite: >= 0.35)")
+        print(f"ratio c/a = {fmt(ratio(rate_c, rate_a), 3)}   (ops of create+send; "
+              f"per request: {fmt(ratio(c_requests, rate_a), 3)})")
+        # Server CPU seconds per request: a rate / CPU share, so other load on the machine matters less.
+        cpu_a, cpu_b, cpu_c = (ratio(r["server_cpu_pct"], rate) for r, rate in ((a, rate_a), (b, rate_b), (c, rate_c)))
+        print(f"same ratios from server CPU per request (steadier when other processes share the cores): "
+              f"b/a = {fmt(ratio(cpu_a, cpu_b), 3)}, c/a = {fmt(ratio(cpu_a, cpu_c), 3)}")
+        print()
+        print("CPU during the window (100% = one core; the machine has "
+              f"{os.cpu_count()}): server (its event-loop thread; other threads) / load generator")
+        for label, r, name in (("(a)", a, "bare"), ("(b)", b, "sendmail"), ("(c)", c, "op")):
+            rate = r["series"][name]["rate"]
+            per = r["server_cpu_pct"] / 100 / rate * 1000 if rate else float("nan")
+            loop_pct, total_pct = r["server_loop_cpu_pct"], r["server_cpu_pct"]
+            print(f"  {label} {fmt(total_pct, 0):>4}% ({fmt(loop_pct, 0)}%; {fmt(total_pct - loop_pct, 0)}%) / "
+                  f"{fmt(r['loadgen_cpu_pct'], 0):>4}%   "
+                  f"server CPU per {'op' if name == 'op' else 'request'}: {fmt(per, 2)} ms")
+        if spy is not None:
+            print()
+            print_profile(profile, (tmp / "py-spy.log").read_text(errors="replace"))
+        print()
+        print("durability: " + durability(args.database_url, data_dir))
+
+        # The check: every accepted message is where it should be, exactly once.
+        sent_ok = b["series"]["sendmail"]["ok_total"] + c["series"]["send"]["ok_total"]
+        created = c["series"]["create"]["ok_total"]
+        expected = {f"{u.split('@')[0]} inbox": sent_ok for u in TO + CC}
+        expected["alice sentitems"] = sent_ok
+        expected["alice drafts"] = created - c["series"]["send"]["ok_total"]
+        print()
+        print(f"check via the API: {b['series']['sendmail']['ok_total']} sendMail 202s + "
+              f"{c['series']['send']['ok_total']} send 202s = {sent_ok} accepted; {created} drafts created")
+        failed = False
+        for key, want in sorted(expected.items()):
+            got = after[key] - before[key]
+            failed |= got != want
+            print(f"  {key:<16} totalItemCount +{got:<7} expected +{want:<7} {'ok' if got == want else 'MISMATCH'}")
+        errors = sum(r["series"][n]["errors_total"] for r, n in ((a, "bare"), (b, "sendmail"), (c, "op")))
+        print(f"check: {'FAILED' if failed else 'passed'}; non-2xx/failed requests in the whole run: {errors}")
+        if failed or errors:
+            sys.exit(1)
+    finally:
+        for server in servers:
+            server.stop()
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
