@@ -80,7 +80,10 @@ def serve(
     # Migrate and seed in a loop of its own; the server's loop opens its own connections later.
     db = _run(settings, _return_store)
     try:
-        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+        # IPPROTO_TCP spelled out: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
+        # and without it every response with a body waits for the client's delayed ACK (~40 ms).
+        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM,
+                             socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         # Listen before saying so: connections made as soon as the URL is printed wait in the

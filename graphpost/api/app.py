@@ -16,6 +16,7 @@ from graphpost.api.runtime import Runtime
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
+from graphpost.mail.submission import SubmissionBatcher
 from graphpost.store.database import Database
 
 log = logging.getLogger("graphpost")
@@ -34,12 +35,14 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.runtime.submissions.drain()
         log.info("graphpost stopped")
         if owns_db:
             await database.dispose()
 
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)))
+    app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)),
+                                SubmissionBatcher(database))
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []
     for router, mailbox in ROUTERS:

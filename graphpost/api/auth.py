@@ -25,14 +25,15 @@ async def authenticate(request: Request, rt: Annotated[Runtime, Depends(runtime)
     claims = rt.verifier.verify(_bearer_token(request))
     tenant_id, app_id = str(claims["tid"]), str(claims.get("appid") or claims.get("azp") or "")
     if "scp" in claims:
-        user = await directory.user_for_token(rt.db, tenant_id, str(claims.get("oid", "")))
+        oid = str(claims.get("oid", ""))
+        user = await rt.recent_users.get((tenant_id, oid), lambda: directory.user_for_token(rt.db, tenant_id, oid))
         if user is None:
             raise InvalidAuthenticationToken("Access token validation failure. Invalid issuer or tenant.")
         # Kept for /me, which would otherwise look the same user up a second time.
         request.state.signed_in_user = user
         return Principal(PrincipalKind.DELEGATED, tenant_id, app_id,
                          frozenset(str(claims["scp"]).split()), user_id=user.id)
-    app = await directory.app_for_token(rt.db, tenant_id, app_id)
+    app = await rt.recent_apps.get((tenant_id, app_id), lambda: directory.app_for_token(rt.db, tenant_id, app_id))
     if app is None:
         raise InvalidAuthenticationToken("Access token validation failure. Invalid issuer or tenant.")
     roles = claims["roles"] if isinstance(claims["roles"], list) else []

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
+from graphpost.directory.recent import RecentLookups
+from graphpost.mail.submission import SubmissionBatcher
+from graphpost.store.directory import AppRow, UserRow
 from graphpost.store.database import Database
 
 
@@ -16,6 +19,9 @@ class Runtime:
     settings: Settings
     db: Database
     verifier: TokenVerifier
+    submissions: SubmissionBatcher
+    recent_users: RecentLookups[UserRow] = field(default_factory=RecentLookups)
+    recent_apps: RecentLookups[AppRow] = field(default_factory=RecentLookups)
 
 
 def runtime(request: Request) -> Runtime:

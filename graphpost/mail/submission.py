@@ -2,38 +2,55 @@
 
 One transaction stamps the message sent, files it in Sent Items, delivers a copy to the Inbox of
 every local recipient and queues the external ones; the caller answers 202 only after it commits.
+Delivery works on lists (`_deliver_all`), so that sendMail requests arriving together share one
+transaction: see SubmissionBatcher.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import logging
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidOperation, SendAsDenied
-from graphpost.mail import ids
-from graphpost.mail import attachments
+from graphpost.mail import attachments, ids
+from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.content import MessageContent
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.messages import draft_from, snapshot
 from graphpost.mail.model import recipient_for
 from graphpost.mail.recipients import check_submittable
-from graphpost.store import mailbox as store
 from graphpost.store import attachments as attachment_store
+from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
 from graphpost.store.database import Database
 from graphpost.store.directory import UserRow
-from graphpost.store.mailbox import MessageRow
+from graphpost.store.mailbox import LocalRecipient, MessageRow
+
+log = logging.getLogger(__name__)
 
 # What the relay needs to render the message later, whatever happens to the sender's copies.
 _SUBMITTED_PROPERTIES = ("subject", "body", "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
                          "replyTo", "importance", "internetMessageId", "internetMessageHeaders",
                          "conversationIndex", "sentDateTime", "isDeliveryReceiptRequested",
                          "isReadReceiptRequested", "inReplyTo", "references")
+
+
+@dataclass
+class Outgoing:
+    """A message on its way out: stamped sent, with its unique recipients and attachment rows."""
+    owner: UserRow
+    sent: MessageRow
+    recipients: list[str]
+    files: list[AttachmentRow] = field(default_factory=list)
 
 
 def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
@@ -69,22 +86,46 @@ def _submitted(sent: MessageRow) -> dict[str, Any]:
     return {key: graph.get(key) for key in _SUBMITTED_PROPERTIES}
 
 
-async def _deliver(conn: AsyncConnection, owner: UserRow, sent: MessageRow, recipients: list[str],
-                   at: datetime, files: list[AttachmentRow]) -> None:
-    local = await store.local_recipients(conn, owner.tenant_id, [address.lower() for address in recipients])
-    copies = [_received_copy(sent, user.user_id, user.inbox_id, at) for user in local]
+async def _local_recipients(conn: AsyncConnection, batch: list[Outgoing]) -> dict[tuple[str, str], LocalRecipient]:
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for out in batch:
+        wanted[out.owner.tenant_id].update(address.lower() for address in out.recipients)
+    found = {}
+    for tenant_id, keys in wanted.items():
+        for user in await store.local_recipients(conn, tenant_id, sorted(keys)):
+            found[(tenant_id, user.address_key)] = user
+    return found
+
+
+async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime) -> None:
+    """Local copies and outbox entries for every message of the batch, in a handful of statements."""
+    local = await _local_recipients(conn, batch)
+    copies: list[MessageRow] = []
+    copy_files: list[AttachmentRow] = []
+    captured: list[outbox.NewSubmission] = []
+    captured_files: list[tuple[str, list[AttachmentRow]]] = []
+    for out in batch:
+        external = []
+        for address in out.recipients:
+            user = local.get((out.owner.tenant_id, address.lower()))
+            if user is None:
+                external.append(address)
+                continue
+            received = _received_copy(out.sent, user.user_id, user.inbox_id, at)
+            copies.append(received)
+            # Each copy gets its own attachment rows; the content is shared, not copied.
+            copy_files += attachment_store.copies_for(out.files, received.id,
+                                                      [ids.new_attachment_id() for _ in out.files])
+        if external:
+            # No relay yet: external mail is captured, kept and listed, never sent.
+            submission = outbox.NewSubmission(str(uuid.uuid4()), out.owner.id, out.sent.internet_message_id,
+                                              _submitted(out.sent), external)
+            captured.append(submission)
+            captured_files.append((submission.id, out.files))
     await store.insert_messages(conn, copies)
-    for received in copies:
-        # Each copy gets its own attachment rows; the content is shared, not copied.
-        await attachment_store.copy_attachments(conn, files, received.id, [ids.new_attachment_id() for _ in files])
-    local_keys = {user.address_key for user in local}
-    external = [address for address in recipients if address.lower() not in local_keys]
-    if external:
-        # No relay yet: external mail is captured, kept and listed, never sent.
-        submission_id = str(uuid.uuid4())
-        await outbox.add_submission(conn, submission_id, owner.id, sent.internet_message_id,
-                                    _submitted(sent), external, outbox.CAPTURED, at)
-        await attachment_store.insert_submission_attachments(conn, submission_id, files)
+    await attachment_store.insert_attachments(conn, copy_files)
+    await outbox.add_submissions(conn, captured, outbox.CAPTURED, at)
+    await attachment_store.insert_submission_attachments(conn, captured_files)
 
 
 async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow) -> None:
@@ -101,7 +142,8 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow)
     sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
     await store.replace_message(conn, draft.id, sent)
     # The attachment rows followed the new id (ON UPDATE CASCADE).
-    await _deliver(conn, owner, sent, recipients, at, await attachment_store.attachments_of(conn, sent.id))
+    files = await attachment_store.attachments_of(conn, sent.id)
+    await _deliver_all(conn, [Outgoing(owner, sent, recipients, files)], at)
 
 
 async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
@@ -109,17 +151,94 @@ async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
         await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True))
 
 
-async def send_mail(db: Database, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
+@dataclass
+class PendingSend:
+    """A checked sendMail waiting for its transaction."""
+    outgoing: Outgoing
+    save_to_sent_items: bool
+    new_attachments: list[NewAttachment]
+    done: asyncio.Future[None]
+
+
+def prepare_send_mail(owner: UserRow, content: MessageContent) -> Outgoing:
+    """Everything that can refuse a sendMail, done before any lock is taken."""
     at = now()
-    # Everything that can refuse the request is checked before the write lock is taken.
     sent = draft_from(owner, "", content, at)
     recipients = check_submittable(sent.data)
     _stamp_sent(sent, owner, at)
     sent.has_attachments = any(not new.is_inline for new in content.attachments)
+    return Outgoing(owner, sent, recipients)
+
+
+async def _write_send_mails(db: Database, batch: list[PendingSend]) -> None:
     async with db.write() as conn:
-        files = await attachments.prepare(conn, sent.id, content.attachments, at)
-        if save_to_sent_items:
-            sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
-            await store.insert_messages(conn, [sent])
-            await attachment_store.insert_attachments(conn, files)
-        await _deliver(conn, owner, sent, recipients, at, files)
+        at = now()
+        saved = [item for item in batch if item.save_to_sent_items]
+        sent_items = await store.well_known_folder_ids(conn, {item.outgoing.owner.id for item in saved}, "sentitems")
+        for item in batch:
+            out = item.outgoing
+            out.files = await attachments.prepare(conn, out.sent.id, item.new_attachments, at)
+            if item.save_to_sent_items:
+                out.sent.folder_id = sent_items[out.owner.id]
+        await store.insert_messages(conn, [item.outgoing.sent for item in saved])
+        await attachment_store.insert_attachments(conn, [row for item in saved for row in item.outgoing.files])
+        await _deliver_all(conn, [item.outgoing for item in batch], at)
+
+
+class SubmissionBatcher:
+    """Group commit for sendMail: requests that arrive while a transaction is being written are
+    written together in the next one. Each caller still returns only after its own message is
+    committed; a batch that fails is retried one request at a time, so one bad request cannot
+    fail the others."""
+
+    def __init__(self, db: Database, max_batch: int = 64) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._pending: list[PendingSend] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def send_mail(self, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
+        outgoing = prepare_send_mail(owner, content)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(PendingSend(outgoing, save_to_sent_items, content.attachments, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+        # Shielded: a client that disconnects does not cancel a write others share.
+        await asyncio.shield(done)
+
+    async def drain(self) -> None:
+        """Wait for the writes under way (at shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
+            try:
+                await _write_send_mails(self._db, batch)
+            except Exception as exc:
+                if len(batch) == 1:
+                    _fail(batch[0], exc)
+                    continue
+                log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
+                for item in batch:
+                    try:
+                        await _write_send_mails(self._db, [item])
+                    except Exception as single:
+                        _fail(item, single)
+                    else:
+                        _succeed(item)
+            else:
+                for item in batch:
+                    _succeed(item)
+
+
+def _succeed(item: PendingSend) -> None:
+    if not item.done.done():
+        item.done.set_result(None)
+
+
+def _fail(item: PendingSend, exc: Exception) -> None:
+    # Handed to the waiting request, which turns it into its answer.
+    if not item.done.done():
+        item.done.set_exception(exc)

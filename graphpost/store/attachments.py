@@ -150,21 +150,24 @@ async def refresh_has_attachments(conn: AsyncConnection, message_id: str) -> Non
     await conn.execute(messages.update().where(messages.c.id == message_id).values(has_attachments=visible))
 
 
+def copies_for(rows: list[AttachmentRow], message_id: str, new_ids: list[str]) -> list[AttachmentRow]:
+    """Rows of `message_id` for the attachments `rows`, sharing their content."""
+    return [replace(row, id=new_id, message_id=message_id) for row, new_id in zip(rows, new_ids)]
+
+
 async def copy_attachments(conn: AsyncConnection, rows: list[AttachmentRow], message_id: str,
                            new_ids: list[str]) -> None:
-    """Give `message_id` its own rows for `rows`, sharing their content."""
-    await insert_attachments(conn, [replace(row, id=new_id, message_id=message_id)
-                                    for row, new_id in zip(rows, new_ids)])
+    await insert_attachments(conn, copies_for(rows, message_id, new_ids))
 
 
-async def insert_submission_attachments(conn: AsyncConnection, submission_id: str,
-                                        rows: list[AttachmentRow]) -> None:
-    if rows:
-        await conn.execute(submission_attachments.insert(), [
-            {"submission_id": submission_id, "position": index, "kind": row.kind, "name": row.name,
-             "content_type": row.content_type, "is_inline": row.is_inline, "content_id": row.content_id,
-             "blob_id": row.blob_id, "data": row.data}
-            for index, row in enumerate(rows)])
+async def insert_submission_attachments(conn: AsyncConnection,
+                                        by_submission: list[tuple[str, list[AttachmentRow]]]) -> None:
+    values = [{"submission_id": submission_id, "position": index, "kind": row.kind, "name": row.name,
+               "content_type": row.content_type, "is_inline": row.is_inline, "content_id": row.content_id,
+               "blob_id": row.blob_id, "data": row.data}
+              for submission_id, rows in by_submission for index, row in enumerate(rows)]
+    if values:
+        await conn.execute(submission_attachments.insert(), values)
 
 
 # --- upload sessions -----------------------------------------------------------------------------

@@ -112,6 +112,13 @@ async def folder_id_of(conn: AsyncConnection, user_id: str, name: str) -> str:
     return (await conn.execute(sa.select(well_known_folder_id(user_id, name)))).scalar_one()
 
 
+async def well_known_folder_ids(conn: AsyncConnection, user_ids: Iterable[str], name: str) -> dict[str, str]:
+    """One well-known folder of each of these mailboxes, by user id, in one query."""
+    query = sa.select(folders.c.user_id, folders.c.id).where(folders.c.user_id.in_(set(user_ids)),
+                                                             folders.c.well_known == name)
+    return {row.user_id: row.id for row in await conn.execute(query)}
+
+
 async def insert_messages(conn: AsyncConnection, rows: Iterable[MessageRow]) -> None:
     values = [row.values() for row in rows]
     if values:  # an empty executemany would be INSERT … DEFAULT VALUES

@@ -24,15 +24,26 @@ class OutboxEntry:
     created_at: datetime
 
 
-async def add_submission(conn: AsyncConnection, submission_id: str, user_id: str, internet_message_id: str,
-                         message: dict[str, Any], recipients: list[str], state: str, now: datetime) -> None:
-    await conn.execute(submissions.insert().values(
-        id=submission_id, user_id=user_id, internet_message_id=internet_message_id, message=message,
-        created_at=now))
+@dataclass(frozen=True)
+class NewSubmission:
+    id: str
+    user_id: str
+    internet_message_id: str
+    message: dict[str, Any]
+    recipients: list[str]
+
+
+async def add_submissions(conn: AsyncConnection, new: list[NewSubmission], state: str, now: datetime) -> None:
+    """Record submissions and one outbox entry per recipient, in two statements whatever the count."""
+    if not new:
+        return
+    await conn.execute(submissions.insert(), [
+        {"id": item.id, "user_id": item.user_id, "internet_message_id": item.internet_message_id,
+         "message": item.message, "created_at": now} for item in new])
     await conn.execute(outbox.insert(), [
-        {"submission_id": submission_id, "recipient": address, "domain": address.rpartition("@")[2].lower(),
+        {"submission_id": item.id, "recipient": address, "domain": address.rpartition("@")[2].lower(),
          "state": state, "created_at": now, "updated_at": now}
-        for address in recipients])
+        for item in new for address in item.recipients])
 
 
 async def entries(conn: AsyncConnection, state: str | None = None, limit: int = 1000) -> list[OutboxEntry]:

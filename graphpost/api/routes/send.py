@@ -24,7 +24,7 @@ async def send_draft(request: Request, message_id: str, owner: Sender, rt: Rt) -
 async def send_mail(request: Request, owner: Sender, rt: Rt) -> Response:
     if is_mime(request):
         # A MIME sendMail is always saved to Sent Items (it has no saveToSentItems to say otherwise).
-        await submission.send_mail(rt.db, owner, content.from_base64_mime(await request.body()), True)
+        await rt.submissions.send_mail(owner, content.from_base64_mime(await request.body()), True)
         return Response(status_code=202)
     parameters = action_parameters(await json_object(request))
     message = parameters.get("message")
@@ -35,5 +35,5 @@ async def send_mail(request: Request, owner: Sender, rt: Rt) -> Response:
         save = True
     if not isinstance(save, bool):
         raise ErrorInvalidParameter("The value of the parameter 'SaveToSentItems' must be a boolean.")
-    await submission.send_mail(rt.db, owner, content.from_json(message), save)
+    await rt.submissions.send_mail(owner, content.from_json(message), save)
     return Response(status_code=202)
