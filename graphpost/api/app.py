@@ -23,7 +23,8 @@ log = logging.getLogger("graphpost")
 VERSIONS = ("/v1.0", "/beta")
 # Each mail router serves both the signed-in user's mailbox and any named one.
 MAILBOXES = ("/me", "/users/{user_ref}")
-MAIL_ROUTERS = (folders.router, messages.router, send.router, attachments.router, replies.router)
+# Routers are matched in order, one after the other: the busiest (sending, messages) go first.
+MAIL_ROUTERS = (send.router, messages.router, folders.router, attachments.router, replies.router)
 ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from graphpost.api.runtime import Runtime, runtime
+from graphpost.api.runtime import runtime
 from graphpost.auth.permissions import Principal, PrincipalKind
 from graphpost.directory import service as directory
 from graphpost.errors import InvalidAuthenticationToken
@@ -21,7 +21,8 @@ def _bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def authenticate(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal:
+async def authenticate(request: Request) -> Principal:
+    rt = runtime(request)
     claims = rt.verifier.verify(_bearer_token(request))
     tenant_id, app_id = str(claims["tid"]), str(claims.get("appid") or claims.get("azp") or "")
     if "scp" in claims:

@@ -7,7 +7,7 @@ from typing import Annotated, Awaitable, Callable
 from fastapi import Depends, Request
 
 from graphpost.api import users
-from graphpost.api.auth import Caller
+from graphpost.api.auth import authenticate
 from graphpost.api.runtime import Runtime, runtime
 from graphpost.store.directory import UserRow
 
@@ -17,9 +17,12 @@ SEND = ("Mail.Send",)
 
 
 def _owner_needing(*permissions: str) -> Callable[..., Awaitable[UserRow]]:
-    async def owner(request: Request, caller: Caller, rt: Annotated[Runtime, Depends(runtime)]) -> UserRow:
+    # One dependency doing the whole check: FastAPI's dependency solving costs per dependency,
+    # and this runs on every mail request.
+    async def owner(request: Request) -> UserRow:
+        caller = await authenticate(request)
         caller.require(*permissions)
-        return await users.mailbox_owner(rt, caller, request.path_params.get("user_ref"),
+        return await users.mailbox_owner(runtime(request), caller, request.path_params.get("user_ref"),
                                          getattr(request.state, "signed_in_user", None))
     return owner
 

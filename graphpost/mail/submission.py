@@ -69,7 +69,8 @@ def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
 
 
 def _received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: datetime) -> MessageRow:
-    data = copy.deepcopy(sent.data)
+    # A shallow copy: the nested values are only read (and serialised) from here on.
+    data = dict(sent.data)
     # Bcc is for the envelope: no recipient's copy shows it.
     data.update(bccRecipients=[], categories=[], flag={"flagStatus": "notFlagged"},
                 inferenceClassification="focused")
@@ -113,9 +114,10 @@ async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetim
                 continue
             received = _received_copy(out.sent, user.user_id, user.inbox_id, at)
             copies.append(received)
-            # Each copy gets its own attachment rows; the content is shared, not copied.
-            copy_files += attachment_store.copies_for(out.files, received.id,
-                                                      [ids.new_attachment_id() for _ in out.files])
+            if out.files:
+                # Each copy gets its own attachment rows; the content is shared, not copied.
+                copy_files += attachment_store.copies_for(out.files, received.id,
+                                                          [ids.new_attachment_id() for _ in out.files])
         if external:
             # No relay yet: external mail is captured, kept and listed, never sent.
             submission = outbox.NewSubmission(str(uuid.uuid4()), out.owner.id, out.sent.internet_message_id,

@@ -20,7 +20,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+    # Every transaction here ends in an explicit COMMIT or ROLLBACK (Database.read/write), so the
+    # pool's rollback-on-return would only cost another round trip to the driver's thread.
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60,
+                                 pool_reset_on_return=None)
 
     @sa.event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
