@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from graphpost.api.runtime import runtime
+from graphpost.api.runtime import runtime_of
 from graphpost.auth.permissions import Principal, PrincipalKind
 from graphpost.directory import service as directory
 from graphpost.errors import InvalidAuthenticationToken
@@ -22,7 +22,7 @@ def _bearer_token(request: Request) -> str:
 
 
 async def authenticate(request: Request) -> Principal:
-    rt = runtime(request)
+    rt = runtime_of(request)
     claims = rt.verifier.verify(_bearer_token(request))
     tenant_id, app_id = str(claims["tid"]), str(claims.get("appid") or claims.get("azp") or "")
     if "scp" in claims:

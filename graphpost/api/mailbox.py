@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from graphpost.api import users
 from graphpost.api.auth import authenticate
-from graphpost.api.runtime import Runtime, runtime
+from graphpost.api.runtime import Runtime, runtime, runtime_of
 from graphpost.store.directory import UserRow
 
 READ = ("Mail.Read", "Mail.ReadWrite")
@@ -22,7 +22,7 @@ def _owner_needing(*permissions: str) -> Callable[..., Awaitable[UserRow]]:
     async def owner(request: Request) -> UserRow:
         caller = await authenticate(request)
         caller.require(*permissions)
-        return await users.mailbox_owner(runtime(request), caller, request.path_params.get("user_ref"),
+        return await users.mailbox_owner(runtime_of(request), caller, request.path_params.get("user_ref"),
                                          getattr(request.state, "signed_in_user", None))
     return owner
 

@@ -24,5 +24,11 @@ class Runtime:
     recent_apps: RecentLookups[AppRow] = field(default_factory=RecentLookups)
 
 
-def runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+async def runtime(request: Request) -> Runtime:
+    """The dependency form. Async on purpose: FastAPI runs a plain-def dependency in a worker
+    thread, a round trip per request for a lookup."""
     return request.app.state.runtime

@@ -4,8 +4,9 @@ as plain strings, so the bytes inside are random and mean nothing."""
 from __future__ import annotations
 
 import base64
+import os
+import random
 import re
-import secrets
 import struct
 import uuid
 from datetime import datetime
@@ -14,12 +15,18 @@ from datetime import datetime
 _MESSAGE_PREFIX = b"\x00\x03\x24\x00"       # encodes to "AAMkA…"
 _FOLDER_PREFIX = b"\x01\x03\x24\x00"         # encodes to "AQMkA…"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9_\-+/]{16,400}={0,2}")
+# Ids name things, they guard nothing (every lookup is checked against the caller's mailbox), so
+# a fast generator seeded from the OS will do; secrets that do guard something (upload-session
+# tokens, app secrets) come from the `secrets` module.
+_random = random.Random(os.urandom(32))
+# A forked child must not repeat its parent's sequence (the same ids twice).
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 # 100 ns intervals between 1601-01-01 (FILETIME epoch) and the Unix epoch.
 _FILETIME_UNIX_OFFSET = 116444736000000000
 
 
 def _encode(prefix: bytes, size: int) -> str:
-    return base64.urlsafe_b64encode(prefix + secrets.token_bytes(size)).decode()
+    return base64.urlsafe_b64encode(prefix + _random.randbytes(size)).decode()
 
 
 def new_message_id() -> str:
@@ -39,7 +46,7 @@ def new_folder_id() -> str:
 
 
 def new_change_key() -> str:
-    return base64.b64encode(b"\x09\x00\x00\x00\x16\x00\x00\x00" + secrets.token_bytes(13)).decode()
+    return base64.b64encode(b"\x09\x00\x00\x00\x16\x00\x00\x00" + _random.randbytes(13)).decode()
 
 
 def new_conversation_id() -> str:

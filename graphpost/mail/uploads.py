@@ -151,6 +151,8 @@ async def put_range(db: Database, session_id: str, token: str | None, content_ra
                     content_length: int | None, body: AsyncIterator[bytes]) -> SessionState | Finished:
     session = await _session(db, session_id, token)
     start, end, total = parse_range(content_range, content_length)
+    if session.attachment_id is not None:
+        return await _repeat_of_last_range(db, session, end, total)
     if total != session.size:
         raise BadRequest(f"The total size in Content-Range ({total}) is not the session's ({session.size}).")
     if start != session.received or end >= session.size:
@@ -183,13 +185,25 @@ async def _finish(conn: Any, session: UploadSessionRow, at: datetime) -> Finishe
         content_type=session.content_type, size=session.size, is_inline=session.is_inline,
         content_id=session.content_id, modified_at=at, blob_id=session.blob_id, data={})
     await store.insert_attachments(conn, [row])
-    await store.delete_upload_session(conn, session, keep_blob=True)
+    # The session stays (until it expires) to answer a repeat of the last range the same way.
+    await store.complete_upload_session(conn, session.id, row.id, session.size)
     await store.refresh_has_attachments(conn, session.message_id)
     await messages_store.touch_message(conn, session.message_id, ids.new_change_key(), at)
     return Finished(row, session.message_id, session.user_id)
 
 
+async def _repeat_of_last_range(db: Database, session: UploadSessionRow, end: int, total: int) -> Finished:
+    # msgraph-core's LargeFileUploadTask PUTs the final range a second time after the 201.
+    if total != session.size or end != session.size - 1:
+        raise RangeNotSatisfiable("The upload is complete; only its last range may be repeated.")
+    async with db.read() as conn:
+        row = await store.attachment_by_id(conn, session.attachment_id or "")
+    if row is None:  # the attachment was deleted since
+        raise ItemNotFound("The upload session does not exist or has expired.")
+    return Finished(row, row.message_id, session.user_id)
+
+
 async def cancel(db: Database, session_id: str, token: str | None) -> None:
     session = await _session(db, session_id, token)
     async with db.write() as conn:
-        await store.delete_upload_session(conn, session, keep_blob=False)
+        await store.delete_upload_session(conn, session, keep_blob=session.attachment_id is not None)

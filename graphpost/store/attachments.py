@@ -48,6 +48,7 @@ class UploadSessionRow:
     received: int
     blob_id: str
     expires_at: datetime
+    attachment_id: str | None = None
 
 
 _ATTACHMENT_COLUMNS = [column.name for column in attachments.columns]
@@ -187,6 +188,16 @@ async def upload_session(conn: AsyncConnection, session_id: str, *, for_update: 
 async def advance_upload_session(conn: AsyncConnection, session_id: str, received: int, expires_at: datetime) -> None:
     await conn.execute(upload_sessions.update().where(upload_sessions.c.id == session_id)
                        .values(received=received, expires_at=expires_at))
+
+
+async def complete_upload_session(conn: AsyncConnection, session_id: str, attachment_id: str, size: int) -> None:
+    await conn.execute(upload_sessions.update().where(upload_sessions.c.id == session_id)
+                       .values(received=size, attachment_id=attachment_id))
+
+
+async def attachment_by_id(conn: AsyncConnection, attachment_id: str) -> AttachmentRow | None:
+    row = (await conn.execute(sa.select(attachments).where(attachments.c.id == attachment_id))).first()
+    return _attachment(row) if row else None
 
 
 async def delete_upload_session(conn: AsyncConnection, session: UploadSessionRow, *, keep_blob: bool) -> None:

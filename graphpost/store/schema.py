@@ -182,4 +182,6 @@ upload_sessions = sa.Table(
     sa.Column("received", sa.BigInteger, nullable=False),
     sa.Column("blob_id", sa.String(36), sa.ForeignKey("blobs.id"), nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
+    # Set when the last range arrived: a client repeating that range gets the same answer.
+    sa.Column("attachment_id", sa.String(200), nullable=True),
 )

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("received", sa.BigInteger, nullable=False),
         sa.Column("blob_id", sa.String(36), nullable=False),
         sa.Column("expires_at", UTCDateTime, nullable=False),
+        sa.Column("attachment_id", sa.String(200), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_upload_sessions_user_id_users", ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["message_id"], ["messages.id"], name="fk_upload_sessions_message_id_messages",
                                 ondelete="CASCADE", onupdate="CASCADE"),
