@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+
+import orjson
 from typing import Any
 
 from fastapi import Request
@@ -17,8 +18,8 @@ async def json_object(request: Request) -> dict[str, Any]:
     if not raw.strip():
         raise BadRequest("Empty Payload. JSON content expected.")
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         raise RequestBodyRead("Invalid JSON in the request body.") from None
     if not isinstance(value, dict):
         raise RequestBodyRead("The request body must be a JSON object.")
@@ -46,7 +47,7 @@ async def no_body(request: Request) -> None:
     raw = (await request.body()).strip()
     if raw and raw != b"{}":
         try:
-            empty = json.loads(raw) == {}
+            empty = orjson.loads(raw) == {}
         except ValueError:
             empty = False
         if not empty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.responses import JSONResponse
 
 GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -13,5 +14,4 @@ class GraphJSONResponse(JSONResponse):
     media_type = GRAPH_JSON
 
     def render(self, content: Any) -> bytes:
-        import json
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return orjson.dumps(content)

@@ -19,14 +19,15 @@ async def provision(conn: AsyncConnection, user_id: str, now: datetime) -> None:
         for folder in well_known.mailbox_folders()])
 
 
-async def find_folder(conn: AsyncConnection, user_id: str, ref: str) -> FolderRow:
-    """A folder of this mailbox by id or well-known name (any case); Graph's 400/404 otherwise."""
+async def find_folder(conn: AsyncConnection, user_id: str, ref: str, *, counted: bool = True) -> FolderRow:
+    """A folder of this mailbox by id or well-known name (any case); Graph's 400/404 otherwise.
+    Only a folder shown to the client needs `counted` (its item counts cost a count of its messages)."""
     name = well_known.well_known_name(ref)
     if name is not None:
-        found = await store.folder(conn, user_id, well_known=name)
+        found = await store.folder(conn, user_id, well_known=name, counted=counted)
     else:
         well_known.check_id(ref)
-        found = await store.folder(conn, user_id, folder_id=ref)
+        found = await store.folder(conn, user_id, folder_id=ref, counted=counted)
     if found is None:
         raise ItemNotFound()
     return found

@@ -87,7 +87,7 @@ def draft_from(owner: UserRow, folder_id: str, content: MessageContent, at: date
 
 async def create_draft(db: Database, owner: UserRow, content: MessageContent, folder_ref: str = "drafts") -> MessageRow:
     async with db.write() as conn:
-        folder = await find_folder(conn, owner.id, folder_ref)
+        folder = await find_folder(conn, owner.id, folder_ref, counted=False)
         at = now()
         row = draft_from(owner, folder.id, content, at)
         await store.insert_messages(conn, [row])
@@ -121,7 +121,7 @@ async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageR
 async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, top: int,
                         skip: int) -> list[MessageRow]:
     async with db.read() as conn:
-        folder_id = (await find_folder(conn, owner.id, folder_ref)).id if folder_ref else None
+        folder_id = (await find_folder(conn, owner.id, folder_ref, counted=False)).id if folder_ref else None
         return await store.message_page(conn, owner.id, folder_id, top=top, skip=skip)
 
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -19,11 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+def _json_dumps(value: Any) -> str:
+    # JSON columns hold a message's body and recipients: orjson writes them several times faster.
+    return orjson.dumps(value).decode()
+
+
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
     # Every transaction here ends in an explicit COMMIT or ROLLBACK (Database.read/write), so the
     # pool's rollback-on-return would only cost another round trip to the driver's thread.
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60,
-                                 pool_reset_on_return=None)
+                                 pool_reset_on_return=None, **_JSON)
 
     @sa.event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -56,7 +65,7 @@ class Database:
             self.reader = _sqlite_engine(url, immediate=False, pool_size=4)
             self.writer = _sqlite_engine(url, immediate=True, pool_size=1)
         else:
-            self.reader = self.writer = create_async_engine(url, pool_size=10, max_overflow=10)
+            self.reader = self.writer = create_async_engine(url, pool_size=10, max_overflow=10, **_JSON)
 
     @property
     def is_sqlite(self) -> bool:

@@ -86,9 +86,14 @@ def _folder(row: sa.Row) -> FolderRow:
 
 
 async def folder(conn: AsyncConnection, user_id: str, *, folder_id: str | None = None,
-                 well_known: str | None = None) -> FolderRow | None:
+                 well_known: str | None = None, counted: bool = True) -> FolderRow | None:
+    """One folder; `counted=False` leaves its counts at 0 and spares counting its messages."""
     where = folders.c.user_id == user_id
     where &= folders.c.well_known == well_known if well_known else folders.c.id == folder_id
+    if not counted:
+        row = (await conn.execute(sa.select(folders).where(where))).first()
+        return FolderRow(row.id, row.user_id, row.parent_id, row.well_known, row.display_name,
+                         row.is_hidden) if row else None
     row = (await conn.execute(_counted_folders(where))).first()
     return _folder(row) if row else None
 
