@@ -103,7 +103,15 @@ _ATTACHMENT_TYPES = {"file": "#microsoft.graph.fileAttachment", "item": "#micros
                      "reference": "#microsoft.graph.referenceAttachment"}
 
 
-def attachment_resource(row: AttachmentRow, content: bytes) -> dict[str, Any]:
+def is_beta(request: Request) -> bool:
+    return request.url.path.startswith("/beta/")
+
+
+# Beta's referenceAttachment has these; v1.0's has only what every attachment has.
+_REFERENCE_BETA = ("sourceUrl", "providerType", "thumbnailUrl", "previewUrl", "permission", "isFolder")
+
+
+def attachment_resource(row: AttachmentRow, content: bytes, beta: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {"@odata.type": _ATTACHMENT_TYPES[row.kind]}
     if row.kind == "file":
         body["@odata.mediaContentType"] = row.content_type
@@ -118,6 +126,6 @@ def attachment_resource(row: AttachmentRow, content: bytes) -> dict[str, Any]:
     if row.kind == "file":
         body.update({"contentId": row.content_id, "contentLocation": None,
                      "contentBytes": base64.b64encode(content).decode()})
-    elif row.kind == "reference":
-        body.update({key: row.data.get(key) for key in ("sourceUrl", "providerType", "permission", "isFolder")})
+    elif row.kind == "reference" and beta:
+        body.update({key: row.data.get(key) for key in _REFERENCE_BETA})
     return body

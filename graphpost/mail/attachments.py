@@ -47,6 +47,8 @@ class AttachmentInput(BaseModel):
     provider_type: str | None = None
     permission: str | None = None
     is_folder: bool | None = None
+    thumbnail_url: str | None = None
+    preview_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def parse_attachment(payload: Any) -> NewAttachment:
         return NewAttachment(ITEM, name, None, given.is_inline, None, mime.render(item), {"item": item})
     return NewAttachment(REFERENCE, given.name or given.source_url or "link", given.content_type, False, None, None,
                          {"sourceUrl": given.source_url, "providerType": given.provider_type or "other",
+                          "thumbnailUrl": given.thumbnail_url, "previewUrl": given.preview_url,
                           "permission": given.permission or "other", "isFolder": bool(given.is_folder)})
 
 
@@ -212,6 +215,10 @@ def from_mime(parts: tuple[mime.MimeAttachment | mime.MimeItemAttachment, ...]) 
             found.append(NewAttachment(FILE, part.name, part.content_type, part.is_inline, part.content_id,
                                        part.content, {}))
         else:
-            item = mime.parse(part.message).message
+            try:
+                item = mime.parse(part.message).message
+            except mime.MimeError:
+                # An attached message without From or recipients (a draft, say) is still an item.
+                item = {"subject": part.name}
             found.append(NewAttachment(ITEM, part.name, None, False, None, part.message, {"item": item}))
     return found

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.errors import InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage
+from graphpost.errors import InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, InvalidRequest
 from graphpost.mail import attachments, ids, mime
 from graphpost.mail.content import MessageContent
 from graphpost.mail.lookup import existing, now
@@ -36,8 +37,15 @@ def _check_headers(headers: list[dict[str, str]]) -> None:
             raise InvalidInternetMessageHeader(f"The internet message header '{name}' is not valid.")
 
 
+_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+
 def _apply(row: MessageRow, given: dict[str, Any]) -> None:
     """Write the given Graph properties into the row (columns and JSON data alike)."""
+    message_id = given.get("internetMessageId")
+    if message_id is not None and not _MESSAGE_ID.fullmatch(message_id):
+        # It becomes the Message-ID header: RFC 5322 §3.6.4's form, nothing that could break a line.
+        raise InvalidRequest("The internetMessageId must look like <unique-part@domain> (RFC 5322).")
     for key, value in given.items():
         if key in _COLUMN_OF:
             setattr(row, _COLUMN_OF[key], value if value is not None else ("" if key == "subject" else value))

@@ -92,8 +92,8 @@ def render(message: dict[str, Any], attachments: Sequence[MimeAttachment | MimeI
 
 def _write_headers(root: MIMEPart, message: dict[str, Any], include_bcc: bool, in_reply_to: str | None,
                    references: Sequence[str]) -> None:
-    author = _address(message.get("from")) or _address(message.get("sender"))
-    sender = _address(message.get("sender"))
+    author = _writable(message.get("from")) or _writable(message.get("sender"))
+    sender = _writable(message.get("sender"))
     if author:
         root["From"] = author
     if sender and author and sender.addr_spec.lower() != author.addr_spec.lower():
@@ -102,7 +102,7 @@ def _write_headers(root: MIMEPart, message: dict[str, Any], include_bcc: bool, i
     if include_bcc:
         lists.insert(2, ("Bcc", "bccRecipients"))
     for header, key in lists:
-        addresses = [address for item in message.get(key) or () if (address := _address(item))]
+        addresses = [address for item in message.get(key) or () if (address := _writable(item))]
         if addresses:
             root[header] = addresses
     root["Subject"] = _clean(message.get("subject") or "")
@@ -140,7 +140,7 @@ def _write_body(root: MIMEPart, body: dict[str, Any], attachments: Sequence[Mime
     content = str(body.get("content") or "")
     is_html = str(body.get("contentType") or "text").lower() == "html"
     related = [item for item in attachments
-               if is_html and isinstance(item, MimeAttachment) and item.is_inline and item.content_id]
+               if is_html and isinstance(item, MimeAttachment) and item.is_inline and _content_id(item.content_id)]
     if is_html:
         # Clients that cannot show HTML fall back to the text alternative.
         root.set_content(text_of_html(content).strip(), subtype="plain")
@@ -162,7 +162,7 @@ def _write_body(root: MIMEPart, body: dict[str, Any], attachments: Sequence[Mime
             root.add_attachment(item.content, *_split_type(item.content_type),
                                 disposition="inline" if item.is_inline else "attachment",
                                 filename=_clean(item.name),
-                                cid=_content_id(item.content_id) if item.content_id else None)
+                                cid=_content_id(item.content_id))
 
 
 def _clean(value: str) -> str:
@@ -197,6 +197,15 @@ def _address(recipient: Any) -> Address | None:
     return parsed
 
 
+def _writable(recipient: Any) -> Address | None:
+    """The address if it can be written into a header. A draft may hold one that cannot (Graph
+    checks recipients only when sending); its MIME leaves that one out rather than failing."""
+    try:
+        return _address(recipient)
+    except ValueError:
+        return None
+
+
 def _message_id(value: Any) -> str:
     text = str(value).strip()
     if not text or _UNSAFE_IN_TOKEN.search(text):
@@ -204,11 +213,11 @@ def _message_id(value: Any) -> str:
     return text if text.startswith("<") else f"<{text}>"
 
 
-def _content_id(value: str | None) -> str:
-    text = str(value or "").strip().removeprefix("<").removesuffix(">")
-    if not text or _UNSAFE_IN_TOKEN.search(text):
-        raise ValueError(f"{value!r} is not a content id.")
-    return f"<{text}>"
+def _content_id(value: str | None) -> str | None:
+    # Whitespace, controls and angle brackets cannot stand inside a Content-ID: they are dropped,
+    # never written (a client may have stored anything in contentId).
+    text = re.sub("[<>]", "", _UNSAFE_IN_TOKEN.sub("", str(value or "")))
+    return f"<{text}>" if text else None
 
 
 def _split_type(content_type: str) -> tuple[str, str]:

@@ -3,7 +3,10 @@ the state of its folders as Graph reports it."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
@@ -19,6 +22,31 @@ MESSAGE_KEYS = {
     "isReadReceiptRequested", "isRead", "isDraft", "webLink", "inferenceClassification", "body", "sender", "from",
     "toRecipients", "ccRecipients", "bccRecipients", "replyTo", "flag",
 }
+
+
+# A file attachment as Graph returns it (POST, GET one, or in the list).
+FILE_ATTACHMENT_KEYS = {"@odata.type", "@odata.mediaContentType", "id", "lastModifiedDateTime", "name", "contentType",
+                        "size", "isInline", "contentId", "contentLocation", "contentBytes"}
+FILE_ATTACHMENT = "#microsoft.graph.fileAttachment"
+ITEM_ATTACHMENT = "#microsoft.graph.itemAttachment"
+REFERENCE_ATTACHMENT = "#microsoft.graph.referenceAttachment"
+
+
+def file_attachment(name: str, content: bytes, content_type: str = "application/octet-stream",
+                    **extra: Any) -> dict[str, Any]:
+    """A fileAttachment as a client posts it (contentBytes in base64)."""
+    return {"@odata.type": FILE_ATTACHMENT, "name": name, "contentType": content_type,
+            "contentBytes": base64.b64encode(content).decode(), **extra}
+
+
+def content_of(attachment: dict[str, Any]) -> bytes:
+    return base64.b64decode(attachment["contentBytes"])
+
+
+def parse_mime(raw: bytes) -> EmailMessage:
+    message = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def recipients(*addresses: str) -> list[dict[str, Any]]:
@@ -96,6 +124,41 @@ class Mailbox:
 
     async def send_mail(self, message: dict[str, Any], **parameters: Any) -> httpx.Response:
         return await self.post("sendMail", json={"message": message, **parameters})
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        response = await self.get(f"messages/{message_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def only_message_in(self, name: str) -> dict[str, Any]:
+        found = await self.messages_in(name)
+        assert len(found) == 1, [message["subject"] for message in found]
+        return found[0]
+
+    async def attachments(self, message_id: str) -> list[dict[str, Any]]:
+        response = await self.get(f"messages/{message_id}/attachments")
+        assert response.status_code == 200, response.text
+        return response.json()["value"]
+
+    async def add_attachment(self, message_id: str, attachment: dict[str, Any]) -> dict[str, Any]:
+        response = await self.post(f"messages/{message_id}/attachments", json=attachment)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def attachment_value(self, message_id: str, attachment_id: str) -> bytes:
+        response = await self.get(f"messages/{message_id}/attachments/{attachment_id}/$value")
+        assert response.status_code == 200, response.text
+        return response.content
+
+    async def mime(self, message_id: str) -> bytes:
+        """`GET …/messages/{id}/$value`: the message as RFC 5322 bytes."""
+        response = await self.get(f"messages/{message_id}/$value")
+        assert response.status_code == 200, response.text
+        return response.content
+
+    async def post_mime(self, tail: str, raw: bytes) -> httpx.Response:
+        """POST a MIME message the way Graph takes it: base64, declared text/plain."""
+        return await self.post(tail, content=base64.b64encode(raw), headers={"Content-Type": "text/plain"})
 
 
 async def delegated(client: httpx.AsyncClient, tokens: TokenMint, upn: str = ALICE, version: str = "v1.0",

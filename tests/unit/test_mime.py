@@ -247,9 +247,13 @@ def test_line_break_in_attachment_name_cannot_inject_a_header() -> None:
 @pytest.mark.parametrize("address", ["bob@example.org\r\nBcc: evil@x.com", "bob@example.org\n", "bob\r@example.org",
                                      "bob@example.org, evil@x.com", "Evil <evil@x.com>", "no-at-sign", "a@", "@b",
                                      "a b@example.org", "jö@example.org"])
-def test_address_that_is_not_one_is_refused(address: str) -> None:
-    with pytest.raises(ValueError):
-        render(_message(toRecipients=[_recipient(address, "Bob")]))
+def test_address_that_is_not_one_is_left_out(address: str) -> None:
+    # A draft may hold an unresolved address (Graph checks them only at send): its MIME still
+    # renders, without that address and without anything it could have injected.
+    raw = render(_message(toRecipients=[_recipient(address, "Bob"), _recipient("carol@example.org", "Carol")]))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["carol@example.org"]
+    assert parsed["Bcc"] is None
 
 
 @pytest.mark.parametrize("name", ["Bcc", "Subject", "x-a:b", "x-a\r\nBcc", "x a", ""])
@@ -258,15 +262,17 @@ def test_custom_header_not_named_x_is_refused(name: str) -> None:
         render(_message(internetMessageHeaders=[{"name": name, "value": "v"}]))
 
 
-def test_line_break_in_message_ids_and_content_ids_is_refused() -> None:
+def test_line_break_in_message_ids_is_refused_and_in_content_ids_dropped() -> None:
     with pytest.raises(ValueError):
         render(_message(internetMessageId="<a@b>\r\nBcc: evil@x.com"))
     with pytest.raises(ValueError):
         render(_message(), in_reply_to="<a@b>\r\nBcc: evil@x.com")
     with pytest.raises(ValueError):
         render(_message(), references=["<a@b>", "<c@d>\nBcc: evil@x.com"])
-    with pytest.raises(ValueError):
-        render(_message(), [MimeAttachment("a.png", "image/png", b"x", True, "a\r\nBcc: evil@x.com")])
+    raw = render(_message(), [MimeAttachment("a.png", "image/png", b"x", True, "a\r\nBcc: evil@x.com")])
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Bcc"] is None
+    assert [part["Content-ID"] for part in parsed.iter_attachments()] == ["<aBcc:evil@x.com>"]
 
 
 def test_unusable_attachment_content_type_becomes_octet_stream() -> None:

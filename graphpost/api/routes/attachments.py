@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from graphpost.api.bodies import json_object
 from graphpost.api.mailbox import Reader, Rt, Writer
-from graphpost.api.resources import attachment_resource, odata_context
+from graphpost.api.resources import attachment_resource, is_beta, odata_context
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.mail import attachments, uploads
 
@@ -24,8 +24,9 @@ def _context(request: Request, message_id: str, entity: bool) -> str:
 @router.get("/messages/{message_id}/attachments")
 async def list_attachments(request: Request, message_id: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
     found = await attachments.list_with_content(rt.db, owner, message_id)
+    beta = is_beta(request)
     return GraphJSONResponse({"@odata.context": _context(request, message_id, False),
-                              "value": [attachment_resource(row, content) for row, content in found]})
+                              "value": [attachment_resource(row, content, beta) for row, content in found]})
 
 
 @router.post("/messages/{message_id}/attachments", status_code=201)
@@ -34,7 +35,7 @@ async def add_attachment(request: Request, message_id: str, owner: Writer, rt: R
     row = await attachments.add(rt.db, owner, message_id, payload)
     content = attachments.parse_attachment(payload).content if row.kind == "file" else b""
     return GraphJSONResponse({"@odata.context": _context(request, message_id, True),
-                              **attachment_resource(row, content or b"")}, status_code=201)
+                              **attachment_resource(row, content or b"", is_beta(request))}, status_code=201)
 
 
 @router.get("/messages/{message_id}/attachments/{attachment_id}")
@@ -42,14 +43,15 @@ async def get_attachment(request: Request, message_id: str, attachment_id: str, 
                          rt: Rt) -> GraphJSONResponse:
     row, content = await attachments.get_with_content(rt.db, owner, message_id, attachment_id)
     return GraphJSONResponse({"@odata.context": _context(request, message_id, True),
-                              **attachment_resource(row, content)})
+                              **attachment_resource(row, content, is_beta(request))})
 
 
 @router.get("/messages/{message_id}/attachments/{attachment_id}/$value")
 async def attachment_value(message_id: str, attachment_id: str, owner: Reader, rt: Rt) -> StreamingResponse:
     row, chunks = await attachments.open_content(rt.db, owner, message_id, attachment_id)
     media_type = row.content_type or ("message/rfc822" if row.kind == "item" else "application/octet-stream")
-    return StreamingResponse(chunks, media_type=media_type, headers={"Content-Length": str(row.size)})
+    # Content-Type given as a header: as media_type, Starlette would add a charset of its own.
+    return StreamingResponse(chunks, headers={"Content-Type": media_type, "Content-Length": str(row.size)})
 
 
 @router.delete("/messages/{message_id}/attachments/{attachment_id}", status_code=204)
