@@ -11,7 +11,7 @@ from typing import Annotated, Any, Awaitable, Callable, Optional, TypeVar
 
 import typer
 
-from graphpost.config import ConfigError, Settings, load_settings, parse_duration
+from graphpost.config import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
 

@@ -14,6 +14,7 @@ from graphpost.auth import keys
 from graphpost.config import Settings
 from graphpost.store.database import Database
 from tests import backends
+from tests.tokens import TokenMint
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -89,6 +90,5 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
 
 
 @pytest.fixture
-def tokens(settings: Settings, db: Database) -> "TokenMint":
-    from tests.tokens import TokenMint
+def tokens(settings: Settings, db: Database) -> TokenMint:
     return TokenMint(settings, db)

@@ -20,6 +20,12 @@ def service_root(request: Request) -> str:
     return f"{str(request.base_url).rstrip('/')}/{version}"
 
 
+def owner_path(request: Request) -> str:
+    """The mailbox part of an @odata.context, shaped like Graph's: users('me') or users('{ref}')."""
+    ref = request.path_params.get("user_ref")
+    return f"users('{ref}')" if ref else "users('me')"
+
+
 def odata_context(request: Request, fragment: str) -> str:
     return f"{service_root(request)}/$metadata#{fragment}"
 

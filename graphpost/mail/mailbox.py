@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from graphpost.errors import ItemNotFound
 from graphpost.mail import folders as well_known
 from graphpost.store import mailbox as store
+from graphpost.store.database import Database
 from graphpost.store.mailbox import FolderRow
 
 
@@ -31,3 +32,15 @@ async def find_folder(conn: AsyncConnection, user_id: str, ref: str, *, counted:
     if found is None:
         raise ItemNotFound()
     return found
+
+
+async def top_folders(db: Database, user_id: str, *, include_hidden: bool, top: int, skip: int) -> list[FolderRow]:
+    """`/mailFolders`: the folders right under the top of the mailbox (msgfolderroot)."""
+    async with db.read() as conn:
+        root = await find_folder(conn, user_id, well_known.ROOT, counted=False)
+        return await store.child_folders(conn, user_id, root.id, include_hidden=include_hidden, top=top, skip=skip)
+
+
+async def get_folder(db: Database, user_id: str, ref: str) -> FolderRow:
+    async with db.read() as conn:
+        return await find_folder(conn, user_id, ref)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, InvalidRequest
 from graphpost.mail import attachments, ids, mime

@@ -13,7 +13,7 @@ import httpx
 
 from tests.tokens import TokenMint
 
-ALICE, BOB = "alice@contoso.test", "bob@contoso.test"
+ALICE, BOB, CAROL = "alice@contoso.test", "bob@contoso.test", "carol@contoso.test"
 # Every property of a default GET of a message (Graph leaves out uniqueBody and internetMessageHeaders).
 MESSAGE_KEYS = {
     "@odata.context", "@odata.etag", "id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories",

@@ -10,37 +10,18 @@ from typing import Any, AsyncIterator
 import httpx
 import pytest
 
-from graphpost.directory import service as directory
-from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
-from tests.api.mail_helpers import (ALICE, BOB, FILE_ATTACHMENT, FILE_ATTACHMENT_KEYS, ITEM_ATTACHMENT, MESSAGE_KEYS,
+from tests.api.mail_helpers import (ALICE, BOB, CAROL, FILE_ATTACHMENT, FILE_ATTACHMENT_KEYS, ITEM_ATTACHMENT, MESSAGE_KEYS,
                                     REFERENCE_ATTACHMENT, Mailbox, assert_error_status, content_of, delegated, entity,
                                     file_attachment, mailbox_via, parse_mime, recipients)
 from tests.tokens import TokenMint
 
-CAROL = "carol@contoso.test"
 MAX_REQUEST = 4 * 1024 * 1024  # Graph's limit on a whole request body
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 PDF = b"%PDF-1.7\n" + os.urandom(5000) + b"\n%%EOF\n"
 # Every attachment has these; a fileAttachment adds its content, beta's referenceAttachment its link.
 ATTACHMENT_KEYS = {"@odata.type", "id", "lastModifiedDateTime", "name", "contentType", "size", "isInline"}
 BETA_REFERENCE_KEYS = {"sourceUrl", "providerType", "thumbnailUrl", "previewUrl", "permission", "isFolder"}
-
-
-@pytest.fixture
-async def alice(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, ALICE)
-
-
-@pytest.fixture
-async def bob(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, BOB)
-
-
-@pytest.fixture
-async def carol(client: httpx.AsyncClient, tokens: TokenMint, db: Database) -> Mailbox:
-    await directory.add_user(db, CAROL, None)
-    return await delegated(client, tokens, CAROL)
 
 
 def summary(attachments: list[dict[str, Any]]) -> list[tuple[str, str, int, bool, bytes]]:

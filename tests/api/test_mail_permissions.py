@@ -12,16 +12,6 @@ from tests.tokens import TokenMint
 ZOE = "zoe@fabrikam.test"
 
 
-@pytest.fixture
-async def alice(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, ALICE)
-
-
-@pytest.fixture
-async def bob(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, BOB)
-
-
 def app_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -8,38 +8,18 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import httpx
 import pytest
 
-from graphpost.directory import service as directory
 from graphpost.store import outbox
 from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
-from tests.api.mail_helpers import (ALICE, BOB, Mailbox, addresses, content_of, delegated, file_attachment,
+from tests.api.mail_helpers import (ALICE, BOB, CAROL, Mailbox, addresses, content_of, file_attachment,
                                     parse_mime, recipients)
-from tests.tokens import TokenMint
 
-CAROL = "carol@contoso.test"
 ERIN = "erin@example.org"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PDF = b"%PDF-1.7\n" + os.urandom(3000) + b"\n%%EOF\n"
 INVALID_MIME = "ErrorMimeContentInvalidBase64String"
-
-
-@pytest.fixture
-async def alice(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, ALICE)
-
-
-@pytest.fixture
-async def bob(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, BOB)
-
-
-@pytest.fixture
-async def carol(client: httpx.AsyncClient, tokens: TokenMint, db: Database) -> Mailbox:
-    await directory.add_user(db, CAROL, None)
-    return await delegated(client, tokens, CAROL)
 
 
 def header_lines(raw: bytes) -> list[str]:

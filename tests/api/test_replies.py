@@ -9,35 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from graphpost.directory import service as directory
 from graphpost.store import outbox
 from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
-from tests.api.mail_helpers import (ALICE, BOB, Mailbox, addresses, assert_error_status, content_of, delegated,
+from tests.api.mail_helpers import (ALICE, BOB, CAROL, Mailbox, addresses, assert_error_status, content_of, delegated,
                                     file_attachment, parse_mime, recipients)
 from tests.tokens import TokenMint
 
-CAROL = "carol@contoso.test"
 ERIN = "erin@example.org"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 20 + b"\n%%EOF\n"
 QUESTION = "<p>Can you check the numbers?</p>"
 ACTIONS = ["createReply", "createReplyAll", "createForward", "reply", "replyAll", "forward"]
-
-
-@pytest.fixture
-async def alice(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, ALICE)
-
-
-@pytest.fixture
-async def bob(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, BOB)
-
-
-@pytest.fixture
-async def carol(client: httpx.AsyncClient, tokens: TokenMint, db: Database) -> Mailbox:
-    await directory.add_user(db, CAROL, None)
-    return await delegated(client, tokens, CAROL)
 
 
 async def received(sender: Mailbox, recipient: Mailbox, subject: str = "Numbers", **message: Any) -> dict[str, Any]:

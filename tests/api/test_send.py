@@ -9,11 +9,10 @@ from graphpost.directory import service as directory
 from graphpost.store import outbox
 from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
-from tests.api.mail_helpers import (ALICE, BOB, MESSAGE_KEYS, Mailbox, addresses, as_application, assert_error_status,
+from tests.api.mail_helpers import (ALICE, BOB, CAROL, MESSAGE_KEYS, Mailbox, addresses, as_application, assert_error_status,
                                     delegated, entity, recipients)
 from tests.tokens import TokenMint
 
-CAROL = "carol@contoso.test"
 EXTERNAL = "erin@example.org"
 
 

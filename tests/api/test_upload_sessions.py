@@ -19,11 +19,6 @@ UPLOAD_SESSION_KEYS = {"@odata.context", "uploadUrl", "expirationDateTime", "nex
 
 
 @pytest.fixture
-async def alice(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
-    return await delegated(client, tokens, ALICE)
-
-
-@pytest.fixture
 async def draft(alice: Mailbox) -> dict[str, Any]:
     return await alice.create_draft(subject="Big file", toRecipients=recipients(BOB))
 

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from graphpost.api.bodies import json_object
 from graphpost.api.mailbox import Reader, Rt, Writer
-from graphpost.api.resources import attachment_resource, is_beta, odata_context
+from graphpost.api.resources import attachment_resource, is_beta, odata_context, owner_path
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.mail import attachments, uploads
 
@@ -16,9 +16,8 @@ router = APIRouter()
 
 
 def _context(request: Request, message_id: str, entity: bool) -> str:
-    ref = request.path_params.get("user_ref")
-    owner = f"users('{ref}')" if ref else "users('me')"
-    return odata_context(request, f"{owner}/messages('{message_id}')/attachments" + ("/$entity" if entity else ""))
+    suffix = f"/messages('{message_id}')/attachments" + ("/$entity" if entity else "")
+    return odata_context(request, owner_path(request) + suffix)
 
 
 @router.get("/messages/{message_id}/attachments")

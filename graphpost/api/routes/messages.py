@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from graphpost.api.bodies import json_object, message_content
 from graphpost.api.mailbox import Reader, Rt, Writer
 from graphpost.api.paging import collection, page_of
-from graphpost.api.resources import message_resource, odata_context, server_root
+from graphpost.api.resources import message_resource, odata_context, owner_path, server_root
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.mail import messages
 from graphpost.store.mailbox import MessageRow
@@ -15,13 +15,8 @@ from graphpost.store.mailbox import MessageRow
 router = APIRouter()
 
 
-def _owner_path(request: Request) -> str:
-    ref = request.path_params.get("user_ref")
-    return f"users('{ref}')" if ref else "users('me')"
-
-
 def entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
-    context = odata_context(request, f"{_owner_path(request)}/messages/$entity")
+    context = odata_context(request, f"{owner_path(request)}/messages/$entity")
     return GraphJSONResponse({"@odata.context": context, **message_resource(row, server_root(request))},
                              status_code=status)
 
@@ -31,7 +26,7 @@ async def _list(request: Request, owner: Reader, rt: Rt, folder_ref: str | None)
     rows = await messages.list_messages(rt.db, owner, folder_ref, page.fetch, page.skip)
     server = server_root(request)
     suffix = f"mailFolders('{folder_ref}')/messages" if folder_ref else "messages"
-    context = odata_context(request, f"{_owner_path(request)}/{suffix}")
+    context = odata_context(request, f"{owner_path(request)}/{suffix}")
     return GraphJSONResponse(collection(request, context, [message_resource(row, server) for row in rows[:page.top]],
                                         page, len(rows) > page.top))
 
