@@ -6,6 +6,7 @@ provider, with only the base URL changed. Tests thus exercise the requests the r
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator, TypeVar
 
@@ -19,6 +20,9 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
 from msgraph_beta.graph_request_adapter import GraphRequestAdapter as BetaGraphRequestAdapter
 
+from graphpost.config import Settings
+from graphpost.store.database import Database
+from tests import backends
 from tests.e2e.server import ServerProcess
 
 LOCAL_HOSTS = ["127.0.0.1"]
@@ -93,6 +97,29 @@ async def close_sdk_http_client(http: httpx.AsyncClient) -> None:
     wrapped = getattr(getattr(http, "_transport", None), "transport", None)
     if isinstance(wrapped, httpx.AsyncBaseTransport):
         await wrapped.aclose()
+
+
+@pytest.fixture
+def server_on_each_backend(request: pytest.FixtureRequest, backend: str, data_dir: Path) -> Iterator[ServerProcess]:
+    """A running server over SQLite, or over the test run's PostgreSQL database (emptied first, so
+    that the server seeds it as on a first start). Tests using it run once per backend."""
+    url = None
+    if backend == "postgresql":
+        run = request.getfixturevalue("postgres_run")
+        if run is None:
+            pytest.skip(f"PostgreSQL unreachable at {backends.pg_admin_url()}")
+        url = run.plain_url
+        asyncio.run(_emptied(url))
+    with ServerProcess(data_dir, url) as running:
+        yield running
+
+
+async def _emptied(url: str) -> None:
+    db = Database(Settings(database_url=url).sqlalchemy_url)
+    try:
+        await backends.empty_postgres(db)
+    finally:
+        await db.dispose()
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ async def subjects_in(http: httpx.AsyncClient, token: str, folder: str) -> Count
     return seen
 
 
-async def test_every_202_survives_kill_9(server: ServerProcess) -> None:
+async def test_every_202_survives_kill_9(server_on_each_backend: ServerProcess) -> None:
+    server = server_on_each_backend
     server.cli("user", "add", CAROL)
     tokens = {upn: server.token(upn) for upn in (ALICE, BOB, CAROL)}
     accepted: list[str] = []

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, AsyncIterator
 
 import pytest
 
@@ -58,10 +58,19 @@ async def folder_total(client: Any, folder: str) -> int:
 
 
 @pytest.fixture
-def users(server: ServerProcess) -> ServerProcess:
+def users(server_on_each_backend: ServerProcess) -> ServerProcess:
+    server = server_on_each_backend
     server.cli("user", "add", CAROL, "--name", "Carol Diaz")
     server.cli("user", "add", DAVE, "--name", "Dave Lee")
     return server
+
+
+@pytest.fixture
+async def sdk(users: ServerProcess) -> AsyncIterator[SdkClients]:
+    # The SDK clients of this module talk to the server of the backend under test.
+    clients = SdkClients(users)
+    yield clients
+    await clients.aclose()
 
 
 @pytest.mark.parametrize("package", SDKS)
