@@ -7,7 +7,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Awaitable, Callable, Optional, TypeVar
+from typing import Annotated, Any, Awaitable, Callable, Coroutine, NoReturn, Optional, TypeVar
 
 import typer
 
@@ -36,7 +36,7 @@ DatabaseOpt = Annotated[Optional[str], typer.Option(
     "--database-url", help="sqlite:///file or postgresql://user@host/db [env GRAPHPOST_DATABASE_URL].")]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"graphpost: {message}", err=True)
     raise typer.Exit(2)
 
@@ -46,7 +46,6 @@ def _settings(config: Path | None, data_dir: Path | None, database_url: str | No
         return load_settings(config, {"data_dir": data_dir, "database_url": database_url, **more})
     except ConfigError as exc:
         _fail(str(exc))
-        raise  # unreachable: _fail exits
 
 
 def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -105,16 +104,14 @@ def serve(
     server.run(sockets=[sock])
 
 
-def _run_with_errors(settings: Settings, go: Callable[[], Awaitable[T]]) -> T:
+def _run_with_errors(settings: Settings, go: Callable[[], Coroutine[Any, Any, T]]) -> T:
     from graphpost.directory.service import DirectoryError
     try:
         return asyncio.run(go())
     except DirectoryError as exc:
         _fail(str(exc))
-        raise
     except OSError as exc:
         _fail(f"cannot open the database {_redacted(settings.sqlalchemy_url)}: {exc}")
-        raise
     except Exception as exc:
         if type(exc).__module__.startswith(("sqlalchemy", "asyncpg")):
             _fail(f"database error: {str(exc).splitlines()[0]}")

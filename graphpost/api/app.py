@@ -49,10 +49,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     for router, mailbox in ROUTERS:
         for version in VERSIONS:
             app.include_router(router, prefix=version + mailbox)
-            app.state.route_templates += [version + mailbox + route.path for route in router.routes]
+            app.state.route_templates += [version + mailbox + getattr(route, "path", "") for route in router.routes]
     # The upload URL of a session lives outside /v1.0 and /beta, as Graph's does (on outlook.office.com).
     app.include_router(uploads.router)
-    app.state.route_templates += [route.path for route in uploads.router.routes]
+    app.state.route_templates += [getattr(route, "path", "") for route in uploads.router.routes]
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: every answer carries the request ids

@@ -77,7 +77,7 @@ def _unique(recipients: Iterable[dict[str, Any] | None], skip: set[str]) -> list
     return found
 
 
-def _author(original: MessageRow) -> list[dict[str, Any]]:
+def _author(original: MessageRow) -> list[dict[str, Any] | None]:
     # RFC 5322 §3.6.2: replies go to Reply-To when there is one, else to the author.
     data = original.data
     if data.get("replyTo"):
@@ -85,7 +85,7 @@ def _author(original: MessageRow) -> list[dict[str, Any]]:
     return [data.get("from") or data.get("sender")]
 
 
-def _or_me(found: list[dict[str, Any]], candidates: list[dict[str, Any] | None], me: str) -> list[dict[str, Any]]:
+def _or_me(found: list[dict[str, Any]], candidates: Sequence[dict[str, Any] | None], me: str) -> list[dict[str, Any]]:
     # Exchange addresses a reply to your own message to yourself rather than to no one.
     if found:
         return found
@@ -252,6 +252,7 @@ def reply_draft_fields(original: MessageRow, me: UserRow, kind: Kind, comment: s
     """The Graph properties of a new reply, reply-all or forward draft, as `new_draft` takes
     them. A forward has no recipients of its own; the caller lays the request's `message`
     properties (and a forward's `toRecipients`) over these, as Graph does."""
+    cc: list[dict[str, Any]]
     if kind == "reply":
         to, cc = reply_recipients(original, me.mail), []
     elif kind == "replyAll":
