@@ -96,6 +96,9 @@ async def create(db: Database, owner: UserRow, message_id: str, item: Any, serve
     at = now()
     async with db.write() as conn:
         message = await existing(conn, owner, message_id)
+        # Sessions left unfinished past their expiry go, with what they had received.
+        for stale in await store.expired_upload_sessions(conn, owner.id, at):
+            await store.delete_upload_session(conn, stale, keep_blob=stale.attachment_id is not None)
         session = UploadSessionRow(
             id=ids.new_upload_session_id(), token_hash=_hash(token), user_id=owner.id, message_id=message.id,
             name=name, content_type=str(fields.get("contenttype") or "application/octet-stream"), size=size,
@@ -162,7 +165,9 @@ async def put_range(db: Database, session_id: str, token: str | None, content_ra
         async with db.write() as conn:
             # Re-read under the write lock: two PUTs of the same range must not both land.
             current = await store.upload_session(conn, session_id, for_update=True)
-            if current is None or current.received != start:
+            if current is None or await messages_store.is_soft_deleted(conn, current.message_id):
+                raise ItemNotFound("The message of this upload session no longer exists.")
+            if current.received != start:
                 raise RangeNotSatisfiable("The uploaded fragment overlaps with data that has already been received.")
             offset = start
             while piece := spool.read(store.CHUNK_SIZE):

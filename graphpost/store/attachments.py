@@ -200,6 +200,12 @@ async def attachment_by_id(conn: AsyncConnection, attachment_id: str) -> Attachm
     return _attachment(row) if row else None
 
 
+async def expired_upload_sessions(conn: AsyncConnection, user_id: str, now: datetime) -> list[UploadSessionRow]:
+    rows = await conn.execute(sa.select(upload_sessions).where(upload_sessions.c.user_id == user_id,
+                                                               upload_sessions.c.expires_at <= now))
+    return [UploadSessionRow(**row._mapping) for row in rows]
+
+
 async def delete_upload_session(conn: AsyncConnection, session: UploadSessionRow, *, keep_blob: bool) -> None:
     await conn.execute(upload_sessions.delete().where(upload_sessions.c.id == session.id))
     if not keep_blob:

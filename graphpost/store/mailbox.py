@@ -173,6 +173,13 @@ async def local_recipients(conn: AsyncConnection, tenant_id: str, address_keys: 
     return [LocalRecipient(row.id, row.mail_key, row.inbox_id) for row in await conn.execute(query)]
 
 
+async def is_soft_deleted(conn: AsyncConnection, message_id: str) -> bool:
+    """Whether the message now lies in Recoverable Items (deleted as far as the client knows)."""
+    query = (sa.select(folders.c.well_known).join(messages, messages.c.folder_id == folders.c.id)
+             .where(messages.c.id == message_id))
+    return (await conn.execute(query)).scalar_one_or_none() in (None, "recoverableitemsdeletions")
+
+
 async def touch_message(conn: AsyncConnection, message_id: str, change_key: str, at: datetime) -> None:
     await conn.execute(messages.update().where(messages.c.id == message_id)
                        .values(change_key=change_key, modified_at=at))

@@ -9,7 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from graphpost.store.database import Database
+from graphpost.store.schema import blob_chunks, upload_sessions
 from tests.api.assertions import assert_graph_error
 from tests.api.mail_helpers import ALICE, BOB, Mailbox, assert_error_status, delegated, recipients
 from tests.tokens import TokenMint
@@ -376,3 +379,31 @@ async def test_creating_a_session_needs_mail_read_write(client: httpx.AsyncClien
         response = await other.post(f"messages/{draft['id']}/attachments/createUploadSession",
                                     json=attachment_item(3 * MiB))
         assert_graph_error(response, 403, "ErrorAccessDenied")
+
+
+# --- the session's message and its lifetime -------------------------------------------------------
+
+async def test_a_range_for_a_message_deleted_meanwhile_is_not_found(client: httpx.AsyncClient, alice: Mailbox,
+                                                                    draft: dict[str, Any]) -> None:
+    data = os.urandom(3 * MiB)
+    url = (await create_session(alice, draft["id"], len(data)))["uploadUrl"]
+    assert (await put_piece(client, url, data, 0, 2 * MiB)).status_code == 200
+    assert (await alice.delete(f"messages/{draft['id']}")).status_code == 204
+    response = await put_piece(client, url, data, 2 * MiB, MiB)
+    assert_graph_error(response, 404, "ErrorItemNotFound")
+    assert (await alice.counts("drafts"))[0] == 0
+
+
+async def test_expired_sessions_are_cleared_with_what_they_received(client: httpx.AsyncClient, alice: Mailbox,
+                                                                     draft: dict[str, Any], db: Database) -> None:
+    data = os.urandom(3 * MiB)
+    url = (await create_session(alice, draft["id"], len(data)))["uploadUrl"]
+    assert (await put_piece(client, url, data, 0, 2 * MiB)).status_code == 200
+    async with db.write() as conn:
+        await conn.execute(upload_sessions.update().values(expires_at=datetime(2020, 1, 1, tzinfo=timezone.utc)))
+    assert_graph_error(await put_piece(client, url, data, 2 * MiB, MiB), 404, "ErrorItemNotFound")
+    await create_session(alice, draft["id"], len(data))  # a new session sweeps the expired one away
+    async with db.read() as conn:
+        sessions = (await conn.execute(sa.select(sa.func.count()).select_from(upload_sessions))).scalar_one()
+        stored = (await conn.execute(sa.select(sa.func.count()).select_from(blob_chunks))).scalar_one()
+    assert sessions == 1 and stored == 0
