@@ -98,7 +98,17 @@ def serve(
     typer.echo("mint a token with: graphpost token --user alice@contoso.test"
                + (f" --data-dir {settings.data_dir}" if settings.data_dir != Path(".graphpost") else ""))
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db), log_config=None, access_log=False,
+    background = []
+    if settings.relay_host:
+        from graphpost.delivery.relay import Relay
+        from graphpost.delivery.retry import RetrySchedule
+        from graphpost.delivery.worker import DeliveryWorker
+        schedule = RetrySchedule(settings.retry_first, settings.retry_max, settings.queue_lifetime)
+        background.append(DeliveryWorker(db, Relay(settings), schedule).run)
+        typer.echo(f"relaying external mail to {settings.relay_host}:{settings.relay_port} ({settings.relay_tls})")
+    else:
+        typer.echo("no relay_host configured: external mail is captured (graphpost outbox list), never sent")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
                                            lifespan="on", timeout_graceful_shutdown=10))
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
     server.run(sockets=[sock])

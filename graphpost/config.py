@@ -7,7 +7,7 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -31,6 +31,18 @@ class Settings(BaseModel):
     default_domain: str = Field("contoso.test", description="Accepted domain of the default tenant.")
     token_lifetime: timedelta = Field(timedelta(hours=1), description="Default lifetime of minted tokens.")
     log_level: str = Field("info", description="debug, info, warning or error.")
+    # Outbound relay (smart host). Without relay_host, external mail is captured, never sent.
+    relay_host: str | None = Field(None, description="Smart host that external mail is relayed to.")
+    relay_port: int = Field(25, ge=1, le=65535, description="Its port (25, 587 with STARTTLS, 465 with TLS).")
+    relay_tls: Literal["none", "starttls", "tls"] = Field("starttls", description="none, starttls or tls (implicit).")
+    relay_verify: bool = Field(True, description="Verify the relay's certificate.")
+    relay_ca_file: Path | None = Field(None, description="CA bundle to verify the relay's certificate with.")
+    relay_username: str | None = Field(None, description="AUTH user name at the relay.")
+    relay_password: str | None = Field(None, description="AUTH password at the relay.")
+    relay_timeout: timedelta = Field(timedelta(seconds=30), description="Connect and command timeout.")
+    retry_first: timedelta = Field(timedelta(minutes=5), description="Wait before the first retry (doubles).")
+    retry_max: timedelta = Field(timedelta(seconds=4000), description="Longest wait between retries.")
+    queue_lifetime: timedelta = Field(timedelta(days=5), description="After this, undelivered mail bounces.")
 
     @field_validator("log_level")
     @classmethod
@@ -46,7 +58,7 @@ class Settings(BaseModel):
             raise ValueError("must start with sqlite:// or postgresql://")
         return value
 
-    @field_validator("token_lifetime", mode="before")
+    @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", mode="before")
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

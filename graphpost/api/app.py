@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Callable, Coroutine, Sequence
 
 from fastapi import FastAPI
 
@@ -12,7 +13,7 @@ from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.routes import attachments, folders, messages, replies, send, uploads, users
-from graphpost.api.runtime import Runtime
+from graphpost.api.runtime import Runtime, outbox_state_for
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
@@ -28,14 +29,22 @@ MAIL_ROUTERS = (send.router, messages.router, folders.router, attachments.router
 ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
 
 
-def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
-    """The app over `db` (opened from settings when not given; then the app disposes of it)."""
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def create_app(settings: Settings, db: Database | None = None, background: Sequence[Background] = ()) -> FastAPI:
+    """The app over `db` (opened from settings when not given; then the app disposes of it).
+    `background` tasks (the delivery worker) run beside it until it stops."""
     owns_db = db is None
     database = db or Database(settings.sqlalchemy_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stopping = asyncio.Event()
+        tasks = [asyncio.create_task(run(stopping)) for run in background]
         yield
+        stopping.set()
+        await asyncio.gather(*tasks)
         await app.state.runtime.submissions.drain()
         log.info("graphpost stopped")
         if owns_db:
@@ -43,7 +52,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)),
-                                SubmissionBatcher(database))
+                                SubmissionBatcher(database, outbox_state_for(settings)))
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []
     for router, mailbox in ROUTERS:

@@ -11,6 +11,7 @@ from graphpost.config import Settings
 from graphpost.directory.recent import RecentLookups
 from graphpost.mail.submission import SubmissionBatcher
 from graphpost.store.directory import AppRow, UserRow
+from graphpost.store import outbox
 from graphpost.store.database import Database
 
 
@@ -22,6 +23,15 @@ class Runtime:
     submissions: SubmissionBatcher
     recent_users: RecentLookups[UserRow] = field(default_factory=RecentLookups)
     recent_apps: RecentLookups[AppRow] = field(default_factory=RecentLookups)
+
+    @property
+    def outbox_state(self) -> str:
+        return outbox_state_for(self.settings)
+
+
+def outbox_state_for(settings: Settings) -> str:
+    """How external mail enters the outbox: queued for the relay, or captured without one."""
+    return outbox.QUEUED if settings.relay_host else outbox.CAPTURED
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -72,8 +72,9 @@ async def create_response(db: Database, owner: UserRow, message_id: str, kind: K
         return await _compose(conn, owner, message_id, kind, request)
 
 
-async def respond(db: Database, owner: UserRow, message_id: str, kind: Kind, request: ResponseRequest) -> None:
+async def respond(db: Database, owner: UserRow, message_id: str, kind: Kind, request: ResponseRequest,
+                  outbox_state: str) -> None:
     """Compose and send in one transaction: either the reply goes out, or nothing is left behind."""
     async with db.write() as conn:
         draft = await _compose(conn, owner, message_id, kind, request)
-        await submit_draft(conn, owner, draft)
+        await submit_draft(conn, owner, draft, outbox_state)

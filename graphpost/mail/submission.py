@@ -98,13 +98,13 @@ async def _local_recipients(conn: AsyncConnection, batch: list[Outgoing]) -> dic
     return found
 
 
-async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime) -> None:
+async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str) -> None:
     """Local copies and outbox entries for every message of the batch, in a handful of statements."""
     local = await _local_recipients(conn, batch)
     copies: list[MessageRow] = []
     copy_files: list[AttachmentRow] = []
-    captured: list[outbox.NewSubmission] = []
-    captured_files: list[tuple[str, list[AttachmentRow]]] = []
+    external_mail: list[outbox.NewSubmission] = []
+    external_files: list[tuple[str, list[AttachmentRow]]] = []
     for out in batch:
         external = []
         for address in out.recipients:
@@ -119,18 +119,18 @@ async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetim
                 copy_files += attachment_store.copies_for(out.files, received.id,
                                                           [ids.new_attachment_id() for _ in out.files])
         if external:
-            # No relay yet: external mail is captured, kept and listed, never sent.
+            # Queued for the relay, or, with none configured, captured: kept and listed, never sent.
             submission = outbox.NewSubmission(str(uuid.uuid4()), out.owner.id, out.sent.internet_message_id,
                                               _submitted(out.sent), external)
-            captured.append(submission)
-            captured_files.append((submission.id, out.files))
+            external_mail.append(submission)
+            external_files.append((submission.id, out.files))
     await store.insert_messages(conn, copies)
     await attachment_store.insert_attachments(conn, copy_files)
-    await outbox.add_submissions(conn, captured, outbox.CAPTURED, at)
-    await attachment_store.insert_submission_attachments(conn, captured_files)
+    await outbox.add_submissions(conn, external_mail, outbox_state, at)
+    await attachment_store.insert_submission_attachments(conn, external_files)
 
 
-async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow) -> None:
+async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str) -> None:
     """Send a draft inside the caller's transaction."""
     if not draft.is_draft:
         raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
@@ -145,12 +145,12 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow)
     await store.replace_message(conn, draft.id, sent)
     # The attachment rows followed the new id (ON UPDATE CASCADE).
     files = await attachment_store.attachments_of(conn, sent.id)
-    await _deliver_all(conn, [Outgoing(owner, sent, recipients, files)], at)
+    await _deliver_all(conn, [Outgoing(owner, sent, recipients, files)], at, outbox_state)
 
 
-async def send_draft(db: Database, owner: UserRow, message_id: str) -> None:
+async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str) -> None:
     async with db.write() as conn:
-        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True))
+        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state)
 
 
 @dataclass
@@ -172,7 +172,7 @@ def prepare_send_mail(owner: UserRow, content: MessageContent) -> Outgoing:
     return Outgoing(owner, sent, recipients)
 
 
-async def _write_send_mails(db: Database, batch: list[PendingSend]) -> None:
+async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state: str) -> None:
     async with db.write() as conn:
         at = now()
         saved = [item for item in batch if item.save_to_sent_items]
@@ -184,7 +184,7 @@ async def _write_send_mails(db: Database, batch: list[PendingSend]) -> None:
                 out.sent.folder_id = sent_items[out.owner.id]
         await store.insert_messages(conn, [item.outgoing.sent for item in saved])
         await attachment_store.insert_attachments(conn, [row for item in saved for row in item.outgoing.files])
-        await _deliver_all(conn, [item.outgoing for item in batch], at)
+        await _deliver_all(conn, [item.outgoing for item in batch], at, outbox_state)
 
 
 class SubmissionBatcher:
@@ -193,8 +193,9 @@ class SubmissionBatcher:
     committed; a batch that fails is retried one request at a time, so one bad request cannot
     fail the others."""
 
-    def __init__(self, db: Database, max_batch: int = 64) -> None:
+    def __init__(self, db: Database, outbox_state: str, max_batch: int = 64) -> None:
         self._db = db
+        self._outbox_state = outbox_state
         self._max_batch = max_batch
         self._pending: list[PendingSend] = []
         self._writer: asyncio.Task[None] | None = None
@@ -217,7 +218,7 @@ class SubmissionBatcher:
         while self._pending:
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
             try:
-                await _write_send_mails(self._db, batch)
+                await _write_send_mails(self._db, batch, self._outbox_state)
             except Exception as exc:
                 if len(batch) == 1:
                     _fail(batch[0], exc)
@@ -225,7 +226,7 @@ class SubmissionBatcher:
                 log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
                 for item in batch:
                     try:
-                        await _write_send_mails(self._db, [item])
+                        await _write_send_mails(self._db, [item], self._outbox_state)
                     except Exception as single:
                         _fail(item, single)
                     else:

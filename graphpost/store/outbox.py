@@ -9,9 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.store.schema import outbox, submissions, users
+from graphpost.store.schema import outbox, submission_attachments, submissions, users
 
-CAPTURED = "captured"
+CAPTURED = "captured"    # no relay configured: kept and listed, never sent
+QUEUED = "queued"        # waiting for its first attempt
+DEFERRED = "deferred"    # a temporary failure; next_attempt_at says when again
+DELIVERED = "delivered"  # the relay accepted it
+FAILED = "failed"        # refused for good, or too old: bounced to the sender
+CLAIMABLE = (QUEUED, DEFERRED)
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,66 @@ async def entries(conn: AsyncConnection, state: str | None = None, limit: int = 
     if state:
         query = query.where(outbox.c.state == state)
     return [OutboxEntry(*row) for row in await conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class ClaimedEntry:
+    id: int
+    submission_id: str
+    recipient: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    id: str
+    user_id: str
+    sender: str
+    internet_message_id: str
+    message: dict[str, Any]
+    created_at: datetime
+
+
+async def claim_due(conn: AsyncConnection, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedEntry]:
+    """Take up to `limit` entries that are due and not leased by a live worker. On PostgreSQL
+    the rows are locked with SKIP LOCKED, so concurrent workers take disjoint sets; SQLite has
+    one writer at a time anyway."""
+    due = (sa.select(outbox.c.id).where(
+        outbox.c.state.in_(CLAIMABLE),
+        sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
+        sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= now))
+        .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True))
+    ids = [row.id for row in await conn.execute(due)]
+    if not ids:
+        return []
+    await conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(lease_until=lease_until))
+    rows = await conn.execute(sa.select(outbox.c.id, outbox.c.submission_id, outbox.c.recipient, outbox.c.attempts,
+                                        outbox.c.created_at).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
+    return [ClaimedEntry(*row) for row in rows]
+
+
+async def submission(conn: AsyncConnection, submission_id: str) -> SubmissionRow | None:
+    row = (await conn.execute(
+        sa.select(submissions.c.id, submissions.c.user_id, users.c.mail, submissions.c.internet_message_id,
+                  submissions.c.message, submissions.c.created_at)
+        .join(users, users.c.id == submissions.c.user_id).where(submissions.c.id == submission_id))).first()
+    return SubmissionRow(*row) if row else None
+
+
+async def submission_files(conn: AsyncConnection, submission_id: str) -> list[sa.Row]:
+    return list(await conn.execute(sa.select(submission_attachments)
+                                   .where(submission_attachments.c.submission_id == submission_id)
+                                   .order_by(submission_attachments.c.position)))
+
+
+async def settle(conn: AsyncConnection, entry_ids: list[int], state: str, now: datetime, *,
+                 error: str | None = None, next_attempt_at: datetime | None = None, attempted: bool = True) -> None:
+    """One state change for these entries: their lease ends, the attempt is counted."""
+    if not entry_ids:
+        return
+    values: dict[str, Any] = {"state": state, "updated_at": now, "lease_until": None,
+                              "next_attempt_at": next_attempt_at, "last_error": error}
+    if attempted:
+        values["attempts"] = outbox.c.attempts + 1
+    await conn.execute(outbox.update().where(outbox.c.id.in_(entry_ids)).values(**values))

@@ -115,7 +115,14 @@ outbox = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Delivery: how often it was tried, when next, the last answer, and the claim of a worker
+    # (an entry whose lease has run out is claimable again: at-least-once towards the relay).
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
     sa.Index("ix_outbox_state_created_at", "state", "created_at"),
+    sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
 )
 
 # Attachment content lives outside the message rows, in chunks, so that it is written and read

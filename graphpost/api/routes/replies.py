@@ -29,7 +29,7 @@ def _routes(action: str, kind: Kind) -> None:
 
     @router.post(f"/messages/{{message_id}}/{action[0].lower() + action[1:]}", status_code=202, name=action)
     async def send(request: Request, message_id: str, owner: Sender, rt: Rt) -> Response:
-        await replies.respond(rt.db, owner, message_id, kind, await _request(request, kind))
+        await replies.respond(rt.db, owner, message_id, kind, await _request(request, kind), rt.outbox_state)
         return Response(status_code=202)
 
 

@@ -1,0 +1,1 @@
+"""Outbound delivery: the outbox worker, the SMTP relay client, the retry schedule, bounces."""

@@ -1,0 +1,73 @@
+"""The SMTP client side of delivery: hand one message to the smart host and report, for each
+recipient, accepted, temporarily refused (retry) or permanently refused (bounce)."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+
+import aiosmtplib
+
+from graphpost.config import Settings
+
+
+@dataclass
+class RelayOutcome:
+    accepted: list[str] = field(default_factory=list)
+    temporary: dict[str, str] = field(default_factory=dict)   # recipient -> the relay's answer
+    permanent: dict[str, str] = field(default_factory=dict)
+
+
+def _reply(code: int, message: str) -> str:
+    return f"{code} {message}".strip()
+
+
+class Relay:
+    def __init__(self, settings: Settings) -> None:
+        if not settings.relay_host:
+            raise ValueError("no relay_host configured")
+        self.settings = settings
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if self.settings.relay_tls == "none":
+            return None
+        context = ssl.create_default_context(cafile=str(self.settings.relay_ca_file)
+                                             if self.settings.relay_ca_file else None)
+        if not self.settings.relay_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.relay_host, port=s.relay_port, timeout=s.relay_timeout.total_seconds(),
+            use_tls=s.relay_tls == "tls", start_tls=s.relay_tls == "starttls",
+            tls_context=self._tls_context(), username=s.relay_username, password=s.relay_password)
+
+    async def send(self, sender: str, recipients: list[str], message: bytes) -> RelayOutcome:
+        """One SMTP transaction. Connection trouble and 4xx answers are temporary for every
+        recipient; a 5xx to MAIL or DATA is permanent for all; RCPT answers count per recipient."""
+        outcome = RelayOutcome()
+        refused: dict[str, tuple[int, str]]
+        try:
+            async with self._client() as smtp:
+                errors, _ = await smtp.sendmail(sender, recipients, message)
+            refused = {address: (reply.code, reply.message) for address, reply in errors.items()}
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refused = {error.recipient: (error.code, error.message) for error in exc.recipients}
+        except aiosmtplib.SMTPResponseException as exc:
+            bucket = outcome.permanent if 500 <= exc.code < 600 else outcome.temporary
+            bucket.update({address: _reply(exc.code, exc.message) for address in recipients})
+            return outcome
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            outcome.temporary.update({address: f"connection to {self.settings.relay_host}:"
+                                                f"{self.settings.relay_port} failed: {exc}" for address in recipients})
+            return outcome
+        for address in recipients:
+            if address in refused:
+                code, text = refused[address]
+                (outcome.permanent if 500 <= code < 600 else outcome.temporary)[address] = _reply(code, text)
+            else:
+                outcome.accepted.append(address)
+        return outcome
