@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 import socket
 import sys
 from pathlib import Path
@@ -23,11 +24,13 @@ tenant_app = typer.Typer(help="Tenants and their accepted domains.", no_args_is_
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Mail for external recipients (captured until a relay is configured).",
                          no_args_is_help=True)
+queue_app = typer.Typer(help="The delivery queue: inspect, retry and purge outbox entries.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(app_app, name="app")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(queue_app, name="queue")
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", envvar=None)]
 DataDirOpt = Annotated[Optional[Path], typer.Option(
@@ -274,6 +277,7 @@ def db_upgrade(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_u
     typer.echo(f"database at revision {_run_with_errors(settings, go)}")
 
 
+@queue_app.command("list")
 @outbox_app.command("list")
 def outbox_list(
     state: Annotated[Optional[str], typer.Option(help="Only entries in this state (e.g. captured).")] = None,
@@ -289,6 +293,55 @@ def outbox_list(
     for row in _run(_settings(config, data_dir, database_url), fetch):
         typer.echo(f"{row.id}  {row.internet_message_id}  {row.sender} -> {row.recipient}  {row.state}  "
                    f"{row.created_at.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+
+
+@queue_app.command("show")
+def queue_show(entry_id: Annotated[int, typer.Argument(help="Entry number (first column of queue list).")],
+               config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+    """Everything about one entry: state, attempts, next attempt, the relay's last answer."""
+    from graphpost.store import outbox
+
+    async def fetch(db: Any) -> Any:
+        async with db.read() as conn:
+            return await outbox.entry(conn, entry_id)
+
+    found = _run(_settings(config, data_dir, database_url), fetch)
+    if found is None:
+        _fail(f"no queue entry {entry_id}")
+    for name, value in found.__dict__.items():
+        typer.echo(f"{name}: {value.strftime('%Y-%m-%dT%H:%M:%SZ') if hasattr(value, 'strftime') else value}")
+
+
+@queue_app.command("retry")
+def queue_retry(entry_id: Annotated[Optional[int], typer.Argument(help="Entry number.")] = None,
+                all_entries: Annotated[bool, typer.Option("--all", help="Every deferred or failed entry.")] = False,
+                config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+    """Make deferred or failed entries due now (the running delivery worker takes them)."""
+    from graphpost.store import outbox
+    if (entry_id is None) == (not all_entries):
+        _fail("give an entry number or --all")
+
+    async def requeue(db: Any) -> int:
+        async with db.write() as conn:
+            return await outbox.requeue(conn, None if all_entries else [entry_id or 0], datetime.now(timezone.utc))
+
+    count = _run(_settings(config, data_dir, database_url), requeue)
+    typer.echo(f"requeued {count} entr{'y' if count == 1 else 'ies'}")
+
+
+@queue_app.command("purge")
+def queue_purge(entry_id: Annotated[int, typer.Argument(help="Entry number.")],
+                config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+    """Remove an entry from the queue for good (its message is not sent, nor bounced)."""
+    from graphpost.store import outbox
+
+    async def purge(db: Any) -> bool:
+        async with db.write() as conn:
+            return await outbox.purge(conn, entry_id)
+
+    if not _run(_settings(config, data_dir, database_url), purge):
+        _fail(f"no queue entry {entry_id}")
+    typer.echo(f"purged entry {entry_id}")
 
 
 def main() -> None:

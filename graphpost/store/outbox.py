@@ -123,3 +123,51 @@ async def settle(conn: AsyncConnection, entry_ids: list[int], state: str, now: d
     if attempted:
         values["attempts"] = outbox.c.attempts + 1
     await conn.execute(outbox.update().where(outbox.c.id.in_(entry_ids)).values(**values))
+
+
+@dataclass(frozen=True)
+class EntryDetail:
+    id: int
+    internet_message_id: str
+    sender: str
+    recipient: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+async def entry(conn: AsyncConnection, entry_id: int) -> EntryDetail | None:
+    row = (await conn.execute(
+        sa.select(outbox.c.id, submissions.c.internet_message_id, users.c.mail, outbox.c.recipient, outbox.c.state,
+                  outbox.c.attempts, outbox.c.next_attempt_at, outbox.c.last_error, outbox.c.created_at,
+                  outbox.c.updated_at)
+        .join(submissions, submissions.c.id == outbox.c.submission_id)
+        .join(users, users.c.id == submissions.c.user_id).where(outbox.c.id == entry_id))).first()
+    return EntryDetail(*row) if row else None
+
+
+async def requeue(conn: AsyncConnection, entry_ids: list[int] | None, now: datetime) -> int:
+    """Deferred or failed entries (these, or all when None) become due at once."""
+    where: sa.ColumnElement[bool] = outbox.c.state.in_((DEFERRED, FAILED))
+    if entry_ids is not None:
+        where &= outbox.c.id.in_(entry_ids)
+    result = await conn.execute(outbox.update().where(where).values(
+        state=QUEUED, next_attempt_at=None, lease_until=None, updated_at=now))
+    return result.rowcount or 0
+
+
+async def purge(conn: AsyncConnection, entry_id: int) -> bool:
+    """Remove an entry; its submission goes with its last entry."""
+    submission_id = (await conn.execute(sa.select(outbox.c.submission_id)
+                                        .where(outbox.c.id == entry_id))).scalar_one_or_none()
+    if submission_id is None:
+        return False
+    await conn.execute(outbox.delete().where(outbox.c.id == entry_id))
+    left = (await conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                               .where(outbox.c.submission_id == submission_id))).scalar_one()
+    if not left:
+        await conn.execute(submissions.delete().where(submissions.c.id == submission_id))
+    return True

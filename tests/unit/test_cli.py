@@ -77,3 +77,16 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     code, output = run("db", "upgrade", "--data-dir", str(tmp_path))
     assert code == 0 and output.startswith("database at revision ")
+
+
+def test_queue_commands_on_an_empty_queue(tmp_path: Path) -> None:
+    code, output = run("queue", "list", "--data-dir", str(tmp_path))
+    assert code == 0 and output == ""
+    code, output = run("queue", "show", "7", "--data-dir", str(tmp_path))
+    assert code == 2 and "no queue entry 7" in output
+    code, output = run("queue", "retry", "--all", "--data-dir", str(tmp_path))
+    assert code == 0 and output.strip() == "requeued 0 entries"
+    code, output = run("queue", "retry", "--data-dir", str(tmp_path))
+    assert code == 2 and "give an entry number or --all" in output
+    code, output = run("queue", "purge", "7", "--data-dir", str(tmp_path))
+    assert code == 2 and "no queue entry 7" in output
