@@ -141,12 +141,12 @@ class EntryDetail:
 
 async def entry(conn: AsyncConnection, entry_id: int) -> EntryDetail | None:
     row = (await conn.execute(
-        sa.select(outbox.c.id, submissions.c.internet_message_id, users.c.mail, outbox.c.recipient, outbox.c.state,
-                  outbox.c.attempts, outbox.c.next_attempt_at, outbox.c.last_error, outbox.c.created_at,
-                  outbox.c.updated_at)
+        sa.select(outbox.c.id, submissions.c.internet_message_id, users.c.mail.label("sender"), outbox.c.recipient,
+                  outbox.c.state, outbox.c.attempts, outbox.c.next_attempt_at, outbox.c.last_error,
+                  outbox.c.created_at, outbox.c.updated_at)
         .join(submissions, submissions.c.id == outbox.c.submission_id)
         .join(users, users.c.id == submissions.c.user_id).where(outbox.c.id == entry_id))).first()
-    return EntryDetail(*row) if row else None
+    return EntryDetail(**row._mapping) if row else None
 
 
 async def requeue(conn: AsyncConnection, entry_ids: list[int] | None, now: datetime) -> int:
