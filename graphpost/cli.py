@@ -70,12 +70,14 @@ def serve(
     config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
     host: Annotated[Optional[str], typer.Option(help="Address to listen on [default 127.0.0.1].")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port to listen on; 0 picks a free one [default 8000].")] = None,
+    smtp_port: Annotated[Optional[int], typer.Option(
+        help="Also accept mail for local users over SMTP on this port [default: off].")] = None,
 ) -> None:
     """Run the Graph API server (migrates the database first)."""
     import uvicorn
 
     from graphpost.api.app import create_app
-    settings = _settings(config, data_dir, database_url, host=host, port=port)
+    settings = _settings(config, data_dir, database_url, host=host, port=port, smtp_port=smtp_port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.log_level != "debug":
         logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -101,7 +103,7 @@ def serve(
     typer.echo("mint a token with: graphpost token --user alice@contoso.test"
                + (f" --data-dir {settings.data_dir}" if settings.data_dir != Path(".graphpost") else ""))
     sys.stdout.flush()
-    background = []
+    background: list[Any] = []
     if settings.relay_host:
         from graphpost.delivery.relay import Relay
         from graphpost.delivery.retry import RetrySchedule
@@ -111,6 +113,10 @@ def serve(
         typer.echo(f"relaying external mail to {settings.relay_host}:{settings.relay_port} ({settings.relay_tls})")
     else:
         typer.echo("no relay_host configured: external mail is captured (graphpost outbox list), never sent")
+    if settings.smtp_port is not None:
+        from graphpost.inbound.listener import InboundListener
+        background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)
+        typer.echo(f"inbound SMTP on {settings.host}:{settings.smtp_port} for the tenants' accepted domains")
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
                                            lifespan="on", timeout_graceful_shutdown=10))
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.

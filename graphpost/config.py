@@ -42,6 +42,9 @@ class Settings(BaseModel):
     relay_timeout: timedelta = Field(timedelta(seconds=30), description="Connect and command timeout.")
     retry_first: timedelta = Field(timedelta(minutes=5), description="Wait before the first retry (doubles).")
     retry_max: timedelta = Field(timedelta(seconds=4000), description="Longest wait between retries.")
+    smtp_port: int | None = Field(None, ge=0, le=65535,
+                                  description="Inbound SMTP port for mail to local users (off when unset).")
+    smtp_max_size: int = Field(36 * 1024 * 1024, ge=1024, description="Largest inbound message, in bytes (552).")
     queue_lifetime: timedelta = Field(timedelta(days=5), description="After this, undelivered mail bounces.")
 
     @field_validator("log_level")

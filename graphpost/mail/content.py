@@ -8,7 +8,8 @@ from typing import Any
 
 from graphpost.errors import GraphError, RequestBodyRead
 from graphpost.mail import mime
-from graphpost.mail.attachments import NewAttachment, from_mime, parse_attachment
+from graphpost.mail.attachments import NewAttachment, parse_attachment
+from graphpost.mail.attachments import from_mime as attachments_from_mime
 from graphpost.mail.model import parse_message
 
 
@@ -39,11 +40,19 @@ def from_json(payload: Any) -> MessageContent:
 
 def from_base64_mime(body: bytes) -> MessageContent:
     try:
-        parsed = mime.parse(mime.decode_base64_mime(body))
+        raw = mime.decode_base64_mime(body)
+    except mime.MimeError as exc:
+        raise MimeContentInvalid(str(exc) or None) from None
+    return from_mime(raw)
+
+
+def from_mime(raw: bytes) -> MessageContent:
+    try:
+        parsed = mime.parse(raw)
     except mime.MimeError as exc:
         raise MimeContentInvalid(str(exc) or None) from None
     _, given = parse_message(parsed.message)
     if parsed.internet_message_id:
         given["internetMessageId"] = parsed.internet_message_id
-    return MessageContent(given, from_mime(parsed.attachments), parsed.internet_message_id,
+    return MessageContent(given, attachments_from_mime(parsed.attachments), parsed.internet_message_id,
                           parsed.in_reply_to, parsed.references)

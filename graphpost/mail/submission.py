@@ -68,7 +68,7 @@ def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
     row.change_key = ids.new_change_key()
 
 
-def _received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: datetime) -> MessageRow:
+def received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: datetime) -> MessageRow:
     # A shallow copy: the nested values are only read (and serialised) from here on.
     data = dict(sent.data)
     # Bcc is for the envelope: no recipient's copy shows it.
@@ -112,7 +112,7 @@ async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetim
             if user is None:
                 external.append(address)
                 continue
-            received = _received_copy(out.sent, user.user_id, user.inbox_id, at)
+            received = received_copy(out.sent, user.user_id, user.inbox_id, at)
             copies.append(received)
             if out.files:
                 # Each copy gets its own attachment rows; the content is shared, not copied.

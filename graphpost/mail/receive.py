@@ -1,0 +1,66 @@
+"""Mail that arrives from outside (the inbound SMTP listener): which recipients are ours, and
+delivery of a received RFC 5322 message into their Inboxes, in one transaction."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from graphpost.mail import attachments, content, ids
+from graphpost.mail.lookup import now
+from graphpost.mail.messages import draft_from
+from graphpost.mail.submission import received_copy
+from graphpost.store import attachments as attachment_store
+from graphpost.store import directory as directory_store
+from graphpost.store import mailbox as store
+from graphpost.store.database import Database
+from graphpost.store.directory import UserRow
+
+
+class Recipient(Enum):
+    LOCAL = "local"                  # a user of a tenant here
+    UNKNOWN_USER = "unknown user"    # an accepted domain, but no such user: 550 5.1.1
+    FOREIGN = "foreign"              # not a domain of ours: refused, no open relay
+
+
+async def classify(db: Database, address: str) -> Recipient:
+    domain = address.rpartition("@")[2]
+    async with db.read() as conn:
+        tenant_id = await directory_store.tenant_of_domain(conn, domain)
+        if tenant_id is None:
+            return Recipient.FOREIGN
+        found = await store.local_recipients(conn, tenant_id, [address.lower()])
+    return Recipient.LOCAL if found else Recipient.UNKNOWN_USER
+
+
+async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
+    """Put the message in each recipient's Inbox (recipients already classified LOCAL).
+    Raises MimeContentInvalid for a message that cannot be read. Returns the copies made."""
+    received = content.from_mime(raw)
+    at = now()
+    async with db.write() as conn:
+        copies = []
+        for address in dict.fromkeys(recipient.lower() for recipient in recipients):
+            tenant_id = await directory_store.tenant_of_domain(conn, address.rpartition("@")[2])
+            if tenant_id is None:
+                continue
+            for user in await store.local_recipients(conn, tenant_id, [address]):
+                copies.append(user)
+        if not copies:
+            return 0
+        # The prototype is the message as sent; each Inbox gets its own copy of it.
+        owner = UserRow(copies[0].user_id, "", copies[0].address_key, copies[0].address_key, "")
+        prototype = draft_from(owner, "", received, at)
+        prototype.is_draft = False
+        sender = prototype.data.get("from") or prototype.data.get("sender")
+        prototype.data["sender"] = prototype.data.get("sender") or sender
+        prototype.from_address = sender["emailAddress"]["address"].lower() if sender else None
+        if received.internet_message_id is None:
+            prototype.internet_message_id = ids.new_internet_message_id(owner.mail.rpartition("@")[2])
+        prototype.has_attachments = any(not new.is_inline for new in received.attachments)
+        files = await attachments.prepare(conn, prototype.id, received.attachments, at)
+        rows = [received_copy(prototype, user.user_id, user.inbox_id, at) for user in copies]
+        await store.insert_messages(conn, rows)
+        for row in rows:
+            await attachment_store.insert_attachments(
+                conn, attachment_store.copies_for(files, row.id, [ids.new_attachment_id() for _ in files]))
+    return len(rows)
