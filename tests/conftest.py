@@ -11,9 +11,11 @@ import httpx
 import pytest
 
 from graphpost.auth import keys
+from graphpost.directory import service as directory
 from graphpost.config import Settings
 from graphpost.store.database import Database
 from tests import backends
+from tests.api.mail_helpers import ALICE, BOB, CAROL, Mailbox, delegated
 from tests.tokens import TokenMint
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -92,3 +94,21 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
 @pytest.fixture
 def tokens(settings: Settings, db: Database) -> TokenMint:
     return TokenMint(settings, db)
+
+
+# Mailboxes of the seeded users with delegated tokens, as the API, delivery and inbound tests use
+# them. A module that needs another view (an app token, several versions) defines its own.
+@pytest.fixture
+async def alice(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
+    return await delegated(client, tokens, ALICE)
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
+    return await delegated(client, tokens, BOB)
+
+
+@pytest.fixture
+async def carol(client: httpx.AsyncClient, tokens: TokenMint, db: Database) -> Mailbox:
+    await directory.add_user(db, CAROL, None)
+    return await delegated(client, tokens, CAROL)
