@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timezone
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Awaitable, Callable, Coroutine, NoReturn, Optional, TypeVar
@@ -72,55 +71,46 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port to listen on; 0 picks a free one [default 8000].")] = None,
     smtp_port: Annotated[Optional[int], typer.Option(
         help="Also accept mail for local users over SMTP on this port [default: off].")] = None,
+    role: Annotated[Optional[list[str]], typer.Option(
+        help="Run only this role (repeatable): api, delivery, smtp [default: all].")] = None,
 ) -> None:
-    """Run the Graph API server (migrates the database first)."""
-    import uvicorn
+    """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
+    database first)."""
+    from graphpost import server
 
-    from graphpost.api.app import create_app
+    roles = set(role or server.ROLES)
+    if roles - set(server.ROLES):
+        _fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
     settings = _settings(config, data_dir, database_url, host=host, port=port, smtp_port=smtp_port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if settings.log_level != "debug":
         logging.getLogger("alembic").setLevel(logging.WARNING)
     # Migrate and seed in a loop of its own; the server's loop opens its own connections later.
     db = _run(settings, _return_store)
-    try:
-        # IPPROTO_TCP spelled out: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
-        # and without it every response with a body waits for the client's delayed ACK (~40 ms).
-        sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM,
-                             socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((settings.host, settings.port))
-        # Listen before saying so: connections made as soon as the URL is printed wait in the
-        # backlog until uvicorn serves them, instead of being refused.
-        sock.listen(2048)
-    except OSError as exc:
-        _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
-    bound_port = sock.getsockname()[1]
-    url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    typer.echo(f"graphpost listening on http://{url_host}:{bound_port} (Graph base URLs: "
-               f"http://{url_host}:{bound_port}/v1.0 and /beta)")
+    sock = None
+    if server.API in roles:
+        try:
+            sock = server.listening_socket(settings.host, settings.port)
+        except OSError as exc:
+            _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
+        bound_port = sock.getsockname()[1]
+        url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        typer.echo(f"graphpost listening on http://{url_host}:{bound_port} (Graph base URLs: "
+                   f"http://{url_host}:{bound_port}/v1.0 and /beta)")
     typer.echo(f"database: {_redacted(settings.sqlalchemy_url)}")
-    typer.echo("mint a token with: graphpost token --user alice@contoso.test"
-               + (f" --data-dir {settings.data_dir}" if settings.data_dir != Path(".graphpost") else ""))
-    sys.stdout.flush()
-    background: list[Any] = []
-    if settings.relay_host:
-        from graphpost.delivery.relay import Relay
-        from graphpost.delivery.retry import RetrySchedule
-        from graphpost.delivery.worker import DeliveryWorker
-        schedule = RetrySchedule(settings.retry_first, settings.retry_max, settings.queue_lifetime)
-        background.append(DeliveryWorker(db, Relay(settings), schedule).run)
-        typer.echo(f"relaying external mail to {settings.relay_host}:{settings.relay_port} ({settings.relay_tls})")
+    planned = server.plan(settings, db, roles)
+    for note in planned.notes:
+        typer.echo(note)
+    if sock is not None:
+        typer.echo("mint a token with: graphpost token --user alice@contoso.test"
+                   + (f" --data-dir {settings.data_dir}" if settings.data_dir != Path(".graphpost") else ""))
+        sys.stdout.flush()
+        server.run_api(settings, db, sock, planned.background)
+    elif planned.background:
+        sys.stdout.flush()
+        server.run_background(db, planned.background)
     else:
-        typer.echo("no relay_host configured: external mail is captured (graphpost outbox list), never sent")
-    if settings.smtp_port is not None:
-        from graphpost.inbound.listener import InboundListener
-        background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)
-        typer.echo(f"inbound SMTP on {settings.host}:{settings.smtp_port} for the tenants' accepted domains")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
-                                           lifespan="on", timeout_graceful_shutdown=10))
-    # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
-    server.run(sockets=[sock])
+        _fail("nothing to run: the delivery role needs relay_host, the smtp role needs --smtp-port")
 
 
 def _run_with_errors(settings: Settings, go: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -29,7 +29,7 @@ MAIL_ROUTERS = (send.router, messages.router, folders.router, attachments.router
 ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
 
 
-Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # as graphpost.server runs them
 
 
 def create_app(settings: Settings, db: Database | None = None, background: Sequence[Background] = ()) -> FastAPI:

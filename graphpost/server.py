@@ -1,0 +1,83 @@
+"""What `graphpost serve` runs, by role: the Graph API (uvicorn), the delivery worker and the
+inbound SMTP listener. One process runs every role by default; `--role` picks some, so that
+api and delivery can run as separate processes on several machines sharing one PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Callable, Coroutine
+
+from graphpost.config import Settings
+from graphpost.store.database import Database
+
+API, DELIVERY, SMTP = "api", "delivery", "smtp"
+ROLES = (API, DELIVERY, SMTP)
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class Plan:
+    background: list[Background] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # one line per role, for the operator
+
+
+def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
+    """The background tasks for these roles; a line for each saying what it will do."""
+    found = Plan()
+    if DELIVERY in roles:
+        if settings.relay_host:
+            from graphpost.delivery.relay import Relay
+            from graphpost.delivery.retry import RetrySchedule
+            from graphpost.delivery.worker import DeliveryWorker
+            schedule = RetrySchedule(settings.retry_first, settings.retry_max, settings.queue_lifetime)
+            found.background.append(DeliveryWorker(db, Relay(settings), schedule).run)
+            found.notes.append(f"relaying external mail to {settings.relay_host}:{settings.relay_port} "
+                               f"({settings.relay_tls})")
+        else:
+            found.notes.append("no relay_host configured: external mail is captured (graphpost outbox list), "
+                               "never sent")
+    if SMTP in roles and settings.smtp_port is not None:
+        from graphpost.inbound.listener import InboundListener
+        found.background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)
+        found.notes.append(f"inbound SMTP on {settings.host}:{settings.smtp_port} for the tenants' accepted domains")
+    return found
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    # IPPROTO_TCP spelled out: asyncio only sets TCP_NODELAY on sockets that say they are TCP,
+    # and without it every response with a body waits for the client's delayed ACK (~40 ms).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    # Listen before saying so: connections made as soon as the URL is printed wait in the
+    # backlog until uvicorn serves them, instead of being refused.
+    sock.listen(2048)
+    return sock
+
+
+def run_api(settings: Settings, db: Database, sock: socket.socket, background: list[Background]) -> None:
+    import uvicorn
+
+    from graphpost.api.app import create_app
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
+                                           lifespan="on", timeout_graceful_shutdown=10))
+    # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
+    server.run(sockets=[sock])
+
+
+def run_background(db: Database, background: list[Background]) -> None:
+    """The roles without the API, until SIGINT or SIGTERM; then each task finishes what it holds."""
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        try:
+            await asyncio.gather(*(task(stopping) for task in background))
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
