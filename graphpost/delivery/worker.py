@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from graphpost.delivery.bounces import write_bounce
-from graphpost.delivery.relay import Relay
+from graphpost.delivery.relay import Relay, RelaySession
 from graphpost.delivery.retry import RetrySchedule
 from graphpost.mail import mime
 from graphpost.store import attachments as attachment_store
@@ -60,11 +60,14 @@ class DeliveryWorker:
         by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
         for entry in claimed:
             by_submission[entry.submission_id].append(entry)
-        for submission_id, entries in by_submission.items():
-            await self._deliver(submission_id, entries)
+        if by_submission:
+            # One connection to the relay for the whole round, reused message after message.
+            async with self.relay.session() as session:
+                for submission_id, entries in by_submission.items():
+                    await self._deliver(session, submission_id, entries)
         return len(claimed)
 
-    async def _deliver(self, submission_id: str, entries: list[ClaimedEntry]) -> None:
+    async def _deliver(self, session: RelaySession, submission_id: str, entries: list[ClaimedEntry]) -> None:
         async with self.db.read() as conn:
             submission = await outbox.submission(conn, submission_id)
             assert submission is not None  # entries cascade away with their submission
@@ -80,7 +83,7 @@ class DeliveryWorker:
         # Rendered once for all its recipients; Bcc stays in the envelope, never in a header.
         raw = mime.render(message, parts, include_bcc=False, in_reply_to=message.get("inReplyTo"),
                           references=message.get("references") or ())
-        outcome = await self.relay.send(submission.sender, [entry.recipient for entry in entries], raw)
+        outcome = await session.send(submission.sender, [entry.recipient for entry in entries], raw)
         now = _now()
         failures: dict[str, str] = dict(outcome.permanent)
         async with self.db.write() as conn:
