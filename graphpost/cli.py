@@ -276,7 +276,9 @@ def db_upgrade(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_u
 @queue_app.command("list")
 @outbox_app.command("list")
 def outbox_list(
-    state: Annotated[Optional[str], typer.Option(help="Only entries in this state (e.g. captured).")] = None,
+    state: Annotated[Optional[str], typer.Option(
+        help="Only entries in this state: captured, queued, deferred, delivered, failed.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries, oldest first.")] = 1000,
     config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
 ) -> None:
     """List outbox entries: entry, internetMessageId, sender, recipient, state, time."""
@@ -284,7 +286,7 @@ def outbox_list(
 
     async def fetch(db: Any) -> list[Any]:
         async with db.read() as conn:
-            return await outbox.entries(conn, state)
+            return await outbox.entries(conn, state, limit)
 
     for row in _run(_settings(config, data_dir, database_url), fetch):
         typer.echo(f"{row.id}  {row.internet_message_id}  {row.sender} -> {row.recipient}  {row.state}  "

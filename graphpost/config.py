@@ -42,6 +42,9 @@ class Settings(BaseModel):
     relay_timeout: timedelta = Field(timedelta(seconds=30), description="Connect and command timeout.")
     retry_first: timedelta = Field(timedelta(minutes=5), description="Wait before the first retry (doubles).")
     retry_max: timedelta = Field(timedelta(seconds=4000), description="Longest wait between retries.")
+    delivery_lease: timedelta = Field(timedelta(minutes=5),
+                                      description="How long a worker holds entries it is sending; after a crash, "
+                                                  "they are retried when this runs out.")
     smtp_port: int | None = Field(None, ge=0, le=65535,
                                   description="Inbound SMTP port for mail to local users (off when unset).")
     smtp_max_size: int = Field(36 * 1024 * 1024, ge=1024, description="Largest inbound message, in bytes (552).")
@@ -61,7 +64,8 @@ class Settings(BaseModel):
             raise ValueError("must start with sqlite:// or postgresql://")
         return value
 
-    @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", mode="before")
+    @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", "delivery_lease",
+                     mode="before")
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

@@ -33,7 +33,7 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
             from graphpost.delivery.retry import RetrySchedule
             from graphpost.delivery.worker import DeliveryWorker
             schedule = RetrySchedule(settings.retry_first, settings.retry_max, settings.queue_lifetime)
-            found.background.append(DeliveryWorker(db, Relay(settings), schedule).run)
+            found.background.append(DeliveryWorker(db, Relay(settings), schedule, lease=settings.delivery_lease).run)
             found.notes.append(f"relaying external mail to {settings.relay_host}:{settings.relay_port} "
                                f"({settings.relay_tls})")
         else:
