@@ -16,6 +16,11 @@ class RetrySchedule:
 
     def next_attempt(self, failed_attempts: int, queued_at: datetime, now: datetime) -> datetime | None:
         """After `failed_attempts` (>= 1) failures, when to try next; None when it is too late."""
-        delay = min(self.first * (2 ** max(failed_attempts - 1, 0)), self.maximum)
-        when = now + delay
+        delay = self.first
+        # Doubled until the cap, never past it: 2**n of a timedelta overflows after ~40 attempts.
+        for _ in range(max(failed_attempts - 1, 0)):
+            if delay >= self.maximum:
+                break
+            delay *= 2
+        when = now + min(delay, self.maximum)
         return None if when - queued_at > self.lifetime else when

@@ -64,7 +64,12 @@ class DeliveryWorker:
             # One connection to the relay for the whole round, reused message after message.
             async with self.relay.session() as session:
                 for submission_id, entries in by_submission.items():
-                    await self._deliver(session, submission_id, entries)
+                    try:
+                        await self._deliver(session, submission_id, entries)
+                    except Exception:
+                        # Its entries stay leased and are taken again when the lease runs out;
+                        # the rest of the round goes on.
+                        log.exception("delivering submission %s failed", submission_id)
         return len(claimed)
 
     async def _deliver(self, session: RelaySession, submission_id: str, entries: list[ClaimedEntry]) -> None:
