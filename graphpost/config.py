@@ -40,6 +40,7 @@ class Settings(BaseModel):
     relay_username: str | None = Field(None, description="AUTH user name at the relay.")
     relay_password: str | None = Field(None, description="AUTH password at the relay.")
     relay_timeout: timedelta = Field(timedelta(seconds=30), description="Connect and command timeout.")
+    relay_max_connections: int = Field(4, ge=1, le=100, description="Connections to the relay at the same time.")
     retry_first: timedelta = Field(timedelta(minutes=5), description="Wait before the first retry (doubles).")
     retry_max: timedelta = Field(timedelta(seconds=4000), description="Longest wait between retries.")
     delivery_lease: timedelta = Field(timedelta(minutes=5),

@@ -60,17 +60,21 @@ class DeliveryWorker:
         by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
         for entry in claimed:
             by_submission[entry.submission_id].append(entry)
-        if by_submission:
-            # One connection to the relay for the whole round, reused message after message.
-            async with self.relay.session() as session:
-                for submission_id, entries in by_submission.items():
-                    try:
-                        await self._deliver(session, submission_id, entries)
-                    except Exception:
-                        # Its entries stay leased and are taken again when the lease runs out;
-                        # the rest of the round goes on.
-                        log.exception("delivering submission %s failed", submission_id)
+        work = list(by_submission.items())
+        lanes = min(self.relay.settings.relay_max_connections, len(work))
+        # Up to relay_max_connections connections at once, each reused message after message.
+        await asyncio.gather(*(self._lane(work[lane::lanes]) for lane in range(lanes)))
         return len(claimed)
+
+    async def _lane(self, work: list[tuple[str, list[ClaimedEntry]]]) -> None:
+        async with self.relay.session() as session:
+            for submission_id, entries in work:
+                try:
+                    await self._deliver(session, submission_id, entries)
+                except Exception:
+                    # Its entries stay leased and are taken again when the lease runs out; the
+                    # rest of the round goes on.
+                    log.exception("delivering submission %s failed", submission_id)
 
     async def _deliver(self, session: RelaySession, submission_id: str, entries: list[ClaimedEntry]) -> None:
         async with self.db.read() as conn:

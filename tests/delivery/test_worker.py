@@ -19,7 +19,7 @@ from graphpost.store import schema
 from graphpost.store.database import Database
 from tests.api.mail_helpers import (ALICE, BOB, ITEM_ATTACHMENT, Mailbox, addresses, delegated, file_attachment,
                                     parse_mime, recipients)
-from tests.delivery.conftest import RETRY_FIRST, SmtpRelay
+from tests.delivery.conftest import RETRY_FIRST, SmtpRelay, make_worker
 from tests.tokens import TokenMint
 
 ERIN, FRANK = "erin@example.org", "frank@example.net"
@@ -209,16 +209,28 @@ async def test_attachments_of_a_send_mail_arrive_in_the_relayed_message(
 
 
 async def test_one_round_relays_its_messages_over_one_connection(
-        alice: Mailbox, db: Database, smtp_relay: SmtpRelay, delivery_worker: DeliveryWorker) -> None:
+        alice: Mailbox, db: Database, smtp_relay: SmtpRelay, relay_settings: Settings) -> None:
+    worker = make_worker(db, relay_settings.model_copy(update={"relay_max_connections": 1}))
     first = await send(alice, subject="First", toRecipients=recipients(ERIN))
     second = await send(alice, subject="Second", toRecipients=recipients(FRANK))
 
-    assert await delivery_worker.run_once() == 2
+    assert await worker.run_once() == 2
     relayed = smtp_relay.messages
     assert sorted(message.mime["Message-ID"] for message in relayed) == sorted(
         [first["internetMessageId"], second["internetMessageId"]])
     assert len({message.peer for message in relayed}) == 1
     assert await states(db) == {ERIN: "delivered", FRANK: "delivered"}
+
+
+async def test_a_round_uses_at_most_relay_max_connections(
+        alice: Mailbox, db: Database, smtp_relay: SmtpRelay, relay_settings: Settings) -> None:
+    worker = make_worker(db, relay_settings.model_copy(update={"relay_max_connections": 2}))
+    for n in range(6):
+        await send(alice, subject=f"Message {n}", toRecipients=recipients(f"r{n}@example.com"))
+
+    assert await worker.run_once() == 6
+    assert len(smtp_relay.messages) == 6
+    assert len({message.peer for message in smtp_relay.messages}) == 2
 
 
 async def test_without_relay_settings_external_mail_stays_captured(
