@@ -13,7 +13,6 @@ from graphpost.store import attachments as attachment_store
 from graphpost.store import directory as directory_store
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
 
 
 class Recipient(Enum):
@@ -48,14 +47,15 @@ async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
         if not copies:
             return 0
         # The prototype is the message as sent; each Inbox gets its own copy of it.
-        owner = UserRow(copies[0].user_id, "", copies[0].address_key, copies[0].address_key, "")
-        prototype = draft_from(owner, "", received, at)
+        first = await directory_store.user_by_id(conn, copies[0].user_id)
+        assert first is not None  # found as a local recipient in this transaction
+        prototype = draft_from(first, "", received, at)
         prototype.is_draft = False
         sender = prototype.data.get("from") or prototype.data.get("sender")
         prototype.data["sender"] = prototype.data.get("sender") or sender
         prototype.from_address = sender["emailAddress"]["address"].lower() if sender else None
         if received.internet_message_id is None:
-            prototype.internet_message_id = ids.new_internet_message_id(owner.mail.rpartition("@")[2])
+            prototype.internet_message_id = ids.new_internet_message_id(first.mail.rpartition("@")[2])
         prototype.has_attachments = any(not new.is_inline for new in received.attachments)
         files = await attachments.prepare(conn, prototype.id, received.attachments, at)
         rows = [received_copy(prototype, user.user_id, user.inbox_id, at) for user in copies]
