@@ -54,8 +54,6 @@ async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
         sender = prototype.data.get("from") or prototype.data.get("sender")
         prototype.data["sender"] = prototype.data.get("sender") or sender
         prototype.from_address = sender["emailAddress"]["address"].lower() if sender else None
-        if received.internet_message_id is None:
-            prototype.internet_message_id = ids.new_internet_message_id(first.mail.rpartition("@")[2])
         prototype.has_attachments = any(not new.is_inline for new in received.attachments)
         files = await attachments.prepare(conn, prototype.id, received.attachments, at)
         rows = [received_copy(prototype, user.user_id, user.inbox_id, at) for user in copies]
