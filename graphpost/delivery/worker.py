@@ -10,18 +10,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.delivery.bounces import write_bounce
-from graphpost.delivery.relay import Relay, RelaySession
+from graphpost.delivery.relay import Relay, RelayOutcome
 from graphpost.delivery.retry import RetrySchedule
 from graphpost.mail import mime
 from graphpost.store import attachments as attachment_store
 from graphpost.store import outbox
 from graphpost.store.database import Database
-from graphpost.store.outbox import ClaimedEntry
+from graphpost.store.outbox import ClaimedEntry, SubmissionRow
 
 log = logging.getLogger("graphpost.delivery")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A submission of the round with the entries claimed for it and its attachments."""
+    submission: SubmissionRow
+    entries: list[ClaimedEntry]
+    parts: list[mime.MimeAttachment | mime.MimeItemAttachment]
 
 
 def _now() -> datetime:
@@ -53,51 +63,69 @@ class DeliveryWorker:
                     pass
 
     async def run_once(self) -> int:
-        """One round: claim what is due and try it. Returns the number of entries tried."""
+        """One round: claim what is due, relay it, record every outcome. Three transactions per
+        round whatever its size: claim, read, settle. Returns the number of entries tried."""
         now = _now()
         async with self.db.write() as conn:
             claimed = await outbox.claim_due(conn, now, now + self.lease, self.batch)
+        if not claimed:
+            return 0
         by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
         for entry in claimed:
             by_submission[entry.submission_id].append(entry)
-        work = list(by_submission.items())
+        async with self.db.read() as conn:
+            work = await self._load(conn, by_submission)
         lanes = min(self.relay.settings.relay_max_connections, len(work))
         # Up to relay_max_connections connections at once, each reused message after message.
-        await asyncio.gather(*(self._lane(work[lane::lanes]) for lane in range(lanes)))
+        results = await asyncio.gather(*(self._lane(work[lane::lanes]) for lane in range(lanes)))
+        done = [result for lane in results for result in lane]
+        async with self.db.write() as conn:
+            await self._settle(conn, done, _now())
         return len(claimed)
 
-    async def _lane(self, work: list[tuple[str, list[ClaimedEntry]]]) -> None:
-        async with self.relay.session() as session:
-            for submission_id, entries in work:
-                try:
-                    await self._deliver(session, submission_id, entries)
-                except Exception:
-                    # Its entries stay leased and are taken again when the lease runs out; the
-                    # rest of the round goes on.
-                    log.exception("delivering submission %s failed", submission_id)
-
-    async def _deliver(self, session: RelaySession, submission_id: str, entries: list[ClaimedEntry]) -> None:
-        async with self.db.read() as conn:
-            submission = await outbox.submission(conn, submission_id)
-            assert submission is not None  # entries cascade away with their submission
+    async def _load(self, conn: AsyncConnection, by_submission: dict[str, list[ClaimedEntry]]) -> list[Outgoing]:
+        ids = list(by_submission)
+        found = await outbox.submissions_by_id(conn, ids)
+        files = await outbox.files_of_submissions(conn, ids)
+        work = []
+        for submission_id, entries in by_submission.items():
             parts: list[mime.MimeAttachment | mime.MimeItemAttachment] = []
-            for row in await outbox.submission_files(conn, submission_id):
+            for row in files[submission_id]:
                 content = await attachment_store.read_blob(conn, row.blob_id) if row.blob_id else b""
                 if row.kind == "file":
                     parts.append(mime.MimeAttachment(row.name, row.content_type or "application/octet-stream",
                                                      content, row.is_inline, row.content_id))
                 elif row.kind == "item":
                     parts.append(mime.MimeItemAttachment(row.name, content))
-        message = submission.message
-        # Rendered once for all its recipients; Bcc stays in the envelope, never in a header.
-        raw = mime.render(message, parts, include_bcc=False, in_reply_to=message.get("inReplyTo"),
-                          references=message.get("references") or ())
-        outcome = await session.send(submission.sender, [entry.recipient for entry in entries], raw)
-        now = _now()
-        failures: dict[str, str] = dict(outcome.permanent)
-        async with self.db.write() as conn:
-            by_address = {entry.recipient: entry for entry in entries}
-            await outbox.settle(conn, [by_address[a].id for a in outcome.accepted], outbox.DELIVERED, now)
+            work.append(Outgoing(found[submission_id], entries, parts))
+        return work
+
+    async def _lane(self, work: list[Outgoing]) -> list[tuple[Outgoing, bytes, RelayOutcome]]:
+        done = []
+        async with self.relay.session() as session:
+            for item in work:
+                message = item.submission.message
+                try:
+                    # Rendered once for all its recipients; Bcc stays in the envelope, never in a header.
+                    raw = mime.render(message, item.parts, include_bcc=False, in_reply_to=message.get("inReplyTo"),
+                                      references=message.get("references") or ())
+                except ValueError:
+                    # Its entries stay leased and are taken again when the lease runs out.
+                    log.exception("cannot render %s", item.submission.internet_message_id)
+                    continue
+                outcome = await session.send(item.submission.sender, [e.recipient for e in item.entries], raw)
+                done.append((item, raw, outcome))
+        return done
+
+    async def _settle(self, conn: AsyncConnection, done: list[tuple[Outgoing, bytes, RelayOutcome]], now: datetime) -> None:
+        delivered: list[int] = []
+        for item, raw, outcome in done:
+            submission = item.submission
+            by_address = {entry.recipient: entry for entry in item.entries}
+            delivered += [by_address[address].id for address in outcome.accepted]
+            for address in outcome.accepted:
+                log.info("delivered %s to %s", submission.internet_message_id, address)
+            failures: dict[str, str] = dict(outcome.permanent)
             for address, answer in outcome.temporary.items():
                 entry = by_address[address]
                 when = self.schedule.next_attempt(entry.attempts + 1, entry.created_at, now)
@@ -107,10 +135,10 @@ class DeliveryWorker:
                 await outbox.settle(conn, [entry.id], outbox.DEFERRED, now, error=answer, next_attempt_at=when)
                 log.info("deferred %s to %s until %s: %s", submission.internet_message_id, address,
                          when.isoformat(), answer)
+            for address, answer in failures.items():
+                await outbox.settle(conn, [by_address[address].id], outbox.FAILED, now, error=answer)
+                log.warning("failed %s to %s: %s", submission.internet_message_id, address, answer)
             if failures:
-                for address, answer in failures.items():
-                    await outbox.settle(conn, [by_address[address].id], outbox.FAILED, now, error=answer)
-                    log.warning("failed %s to %s: %s", submission.internet_message_id, address, answer)
                 await write_bounce(conn, submission, failures, raw, now)
-        for address in outcome.accepted:
-            log.info("delivered %s to %s", submission.internet_message_id, address)
+        # Every accepted entry of the round in one statement.
+        await outbox.settle(conn, delivered, outbox.DELIVERED, now)

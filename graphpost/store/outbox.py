@@ -99,18 +99,22 @@ async def claim_due(conn: AsyncConnection, now: datetime, lease_until: datetime,
     return [ClaimedEntry(*row) for row in rows]
 
 
-async def submission(conn: AsyncConnection, submission_id: str) -> SubmissionRow | None:
-    row = (await conn.execute(
-        sa.select(submissions.c.id, submissions.c.user_id, users.c.mail, submissions.c.internet_message_id,
-                  submissions.c.message, submissions.c.created_at)
-        .join(users, users.c.id == submissions.c.user_id).where(submissions.c.id == submission_id))).first()
-    return SubmissionRow(*row) if row else None
+async def submissions_by_id(conn: AsyncConnection, submission_ids: list[str]) -> dict[str, SubmissionRow]:
+    rows = await conn.execute(
+        sa.select(submissions.c.id, submissions.c.user_id, users.c.mail.label("sender"),
+                  submissions.c.internet_message_id, submissions.c.message, submissions.c.created_at)
+        .join(users, users.c.id == submissions.c.user_id).where(submissions.c.id.in_(submission_ids)))
+    return {row.id: SubmissionRow(**row._mapping) for row in rows}
 
 
-async def submission_files(conn: AsyncConnection, submission_id: str) -> list[sa.Row]:
-    return list(await conn.execute(sa.select(submission_attachments)
-                                   .where(submission_attachments.c.submission_id == submission_id)
-                                   .order_by(submission_attachments.c.position)))
+async def files_of_submissions(conn: AsyncConnection, submission_ids: list[str]) -> dict[str, list[sa.Row]]:
+    found: dict[str, list[sa.Row]] = {submission_id: [] for submission_id in submission_ids}
+    rows = await conn.execute(sa.select(submission_attachments)
+                              .where(submission_attachments.c.submission_id.in_(submission_ids))
+                              .order_by(submission_attachments.c.submission_id, submission_attachments.c.position))
+    for row in rows:
+        found[row.submission_id].append(row)
+    return found
 
 
 async def settle(conn: AsyncConnection, entry_ids: list[int], state: str, now: datetime, *,
