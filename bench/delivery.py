@@ -2,8 +2,8 @@
 Postfix reference (smtp-source -> Postfix -> smtp-sink), in one run, on the same machine.
 
     .venv/bin/python bench/delivery.py [--seconds 15] [--warmup 3] [--concurrency 16]
-                                       [--database-url URL] [--relay-max-connections N] [--keep]
-                                       [--skip-postfix]
+                                       [--database-url URL] [--relay-max-connections N] [--split-roles]
+                                       [--skip-postfix] [--keep]
 
 Everything runs on 127.0.0.1 and stops by itself (bounded waits everywhere; servers are stopped
 at the end, also on errors):
@@ -248,14 +248,22 @@ class Window:
                 "sink_cpu_pct": (b["sink_cpu"] - a["sink_cpu"]) / elapsed * 100}
 
 
-def whole_run(first: dict[str, Any], end: dict[str, Any], name: str, at_load_end: int, load_end: float,
-              last: float) -> dict[str, Any]:
+def whole_run(first: dict[str, Any], stopped: dict[str, Any], end: dict[str, Any], name: str, at_load_end: int,
+              load_end: float, last: float) -> dict[str, Any]:
     """From the first injection to the end of the drain: CPU per delivered message, and the drain
     rate (what is left in the queue when the load stops / time to deliver it, no more injection)."""
     delivered = end["sink"] - first["sink"]
     backlog = end["sink"] - at_load_end
-    return {"cpu_ms_per_msg": (end["cpu"][name] - first["cpu"][name]) / delivered * 1000 if delivered else float("nan"),
+
+    def cpu(snap: dict[str, Any]) -> float:  # the system's processes: name, name-delivery
+        return sum(v for k, v in snap["cpu"].items() if k == name or k.startswith(name + "-"))
+
+    return {"cpu_ms_per_msg": (cpu(end) - cpu(first)) / delivered * 1000 if delivered else float("nan"),
             "backlog_at_load_end": backlog,
+            # the drain's CPU (the few idle tenths of a second after the last delivery included)
+            "drain_cpu_pct": (cpu(end) - cpu(stopped)) / (end["t"] - stopped["t"]) * 100,
+            "drain_machine_pct": ((end["busy"] - stopped["busy"]) / (end["total"] - stopped["total"]) * 100
+                                  * os.cpu_count()),
             "drain_rate": backlog / (last - load_end) if backlog > 0 and last > load_end else float("nan")}
 
 
@@ -341,6 +349,7 @@ def run_postfix(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         b = window.snap()
         source.stop(signal.SIGTERM)
         load_end, at_load_end = time.perf_counter(), sink.count
+        stopped = window.snap()
         injected = source.count
 
         def queue_empty() -> bool:
@@ -349,7 +358,7 @@ def run_postfix(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
         drained, last = drain(sink, None, queue_empty)
         result = Window.result(a, b)
-        result.update(whole_run(first, window.snap(), "postfix", at_load_end, load_end, last))
+        result.update(whole_run(first, stopped, window.snap(), "postfix", at_load_end, load_end, last))
         result.update({"accepted": injected, "delivered_total": sink.count, "drained": drained,
                        "drain_s": max(0.0, last - load_end),
                        "overall_rate": sink.count / (last - began) if last > began else float("nan"),
@@ -384,12 +393,27 @@ def run_graphpost(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if args.relay_max_connections:
         env["GRAPHPOST_RELAY_MAX_CONNECTIONS"] = str(args.relay_max_connections)
     gp: Server | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    graphpost = str(Path(sys.executable).with_name("graphpost"))
     try:
         token = graphpost_cli(["token", "--user", SENDER], common)
-        gp = Server("graphpost", [str(Path(sys.executable).with_name("graphpost")), "serve", "--port", "0",
-                                  *common], tmp, env=env)
+        roles = ["--role", "api"] if args.split_roles else []
+        gp = Server("graphpost", [graphpost, "serve", "--port", "0", *roles, *common], tmp, env=env)
         pid = gp.proc.pid
         window = Window(sink, {"graphpost": pid})
+        if args.split_roles:
+            # The delivery worker in a second process (`serve --role delivery`) on the same database.
+            with open(tmp / "graphpost-delivery.stdout", "wb") as out, \
+                    open(tmp / "graphpost-delivery.stderr", "wb") as err:
+                worker = subprocess.Popen([graphpost, "serve", "--role", "delivery", *common], stdout=out,
+                                          stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
+            deadline = time.monotonic() + 60
+            while b"delivery worker relaying" not in (tmp / "graphpost-delivery.stderr").read_bytes():
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("`graphpost serve --role delivery` did not start: "
+                                       + (tmp / "graphpost-delivery.stderr").read_text(errors="replace")[-2000:])
+                time.sleep(0.1)
+            window.pids["graphpost-delivery"] = worker.pid
         first = window.snap()
         spec = {"host": HOST, "port": gp.port, "token": token, "concurrency": args.concurrency,
                 "warmup": args.warmup, "seconds": args.seconds}
@@ -416,10 +440,13 @@ def run_graphpost(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             raise RuntimeError(f"load generator failed:\n{err}")
         load = json.loads(out)
         load_end, at_load_end = time.perf_counter(), sink.count
+        stopped, l0 = window.snap(), _cpu_ticks(pid, pid)
         accepted = load["series"]["ok_total"]
         drained, last = drain(sink, accepted)
         result = Window.result(a, b)
-        result.update(whole_run(first, window.snap(), "graphpost", at_load_end, load_end, last))
+        end = window.snap()
+        result.update(whole_run(first, stopped, end, "graphpost", at_load_end, load_end, last))
+        result["drain_loop_cpu_pct"] = (_cpu_ticks(pid, pid) - l0) / (end["t"] - stopped["t"]) * 100
         result["graphpost_loop_cpu_pct"] = (m1 - m0) / result["seconds"] * 100
         states = {}
         for state in ("delivered", "queued", "deferred", "failed", "captured"):
@@ -436,6 +463,13 @@ def run_graphpost(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     finally:
         if gp is not None:
             gp.stop()
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(5)
         sink.stop()
 
 
@@ -448,7 +482,8 @@ def report(name: str, r: dict[str, Any]) -> None:
           f"({'emptied' if r['drained'] else 'NOT emptied'}); overall {fmt(r['overall_rate'])} msg/s "
           f"(all delivered / first injection to last delivery)")
     print(f"      queue left when the load stopped: {r['backlog_at_load_end']} messages, delivered at "
-          f"{fmt(r['drain_rate'])} msg/s with no more injection; CPU of the whole run per delivered message: "
+          f"{fmt(r['drain_rate'])} msg/s with no more injection (CPU meanwhile: {fmt(r['drain_cpu_pct'], 0)}% "
+          f"of a core, machine {fmt(r['drain_machine_pct'], 0)}%); CPU of the whole run per delivered message: "
           f"{fmt(r['cpu_ms_per_msg'], 2)} ms")
     cpu = ", ".join(f"{k} {fmt(v, 0)}%" for k, v in r["cpu_pct"].items())
     print(f"      CPU in the window (100% = one core): machine {fmt(r['machine_busy_pct'], 0)}% of "
@@ -463,6 +498,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="graphpost's database (default: SQLite in a fresh temp data dir)")
     parser.add_argument("--relay-max-connections", type=int, help="GRAPHPOST_RELAY_MAX_CONNECTIONS (default: "
                         "graphpost's own default)")
+    parser.add_argument("--split-roles", action="store_true", help="graphpost as two processes: "
+                        "`serve --role api` and `serve --role delivery` (default: one `serve` with both)")
     parser.add_argument("--skip-postfix", action="store_true", help="measure graphpost alone")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, queues, database)")
     parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
@@ -499,16 +536,19 @@ def main() -> None:
             report(f"Postfix {pf['version']} (smtp-source -s {args.concurrency} -> smtpd :{pf['smtpd_port']} "
                    f"-> smtp -> smtp-sink)", pf)
         report(f"graphpost ({'SQLite' if not args.database_url else args.database_url.split(':')[0]}; "
-               f"sendMail -> outbox -> delivery worker -> smtp-sink)", gp)
+               f"sendMail -> outbox -> delivery worker -> smtp-sink; "
+               f"{'two processes: --role api + --role delivery' if args.split_roles else 'one process'})", gp)
         print(f"      graphpost: API accepted {fmt(gp['api_rate_window'])} sendMail/s in the window; "
-              f"its event-loop thread {fmt(gp['graphpost_loop_cpu_pct'], 0)}% of a core; "
+              f"its event-loop thread {fmt(gp['graphpost_loop_cpu_pct'], 0)}% of a core "
+              f"({fmt(gp['drain_loop_cpu_pct'], 0)}% during the drain); "
               f"request errors in the run: {gp['errors']}")
         for sample in gp["error_samples"]:
             print(f"      error sample: {sample}")
         if pf is not None:
             print()
             print(f"ratio graphpost/Postfix = {fmt(ratio(gp['rate'], pf['rate']), 3)} (window rates; goal >= 0.5); "
-                  f"overall rates: {fmt(ratio(gp['overall_rate'], pf['overall_rate']), 3)}")
+                  f"overall rates: {fmt(ratio(gp['overall_rate'], pf['overall_rate']), 3)}; "
+                  f"from CPU per delivered message: {fmt(ratio(pf['cpu_ms_per_msg'], gp['cpu_ms_per_msg']), 3)}")
         print()
         states = gp["states"]
         ok = (gp["drained"] and gp["delivered_total"] == gp["accepted"] and states["delivered"] == gp["accepted"]
