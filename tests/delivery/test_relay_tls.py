@@ -150,3 +150,40 @@ async def test_a_session_reuses_one_connection(implicit_tls_relay: tuple[Recorde
 async def test_a_relay_that_is_down_is_a_temporary_failure() -> None:
     outcome = await relay(_free_port(), relay_tls="none").send("alice@contoso.test", ["x@example.com"], MESSAGE)
     assert list(outcome.temporary) == ["x@example.com"] and "connection" in outcome.temporary["x@example.com"]
+
+
+SMTP_SINK = Path("/usr/sbin/smtp-sink")
+
+
+@pytest.mark.skipif(not SMTP_SINK.exists(), reason="Postfix's smtp-sink is not installed")
+async def test_postfix_smtp_sink_accepts_what_the_relay_sends() -> None:
+    import asyncio
+    import os
+    import tempfile
+    port = _free_port()
+    # As root, smtp-sink insists on dropping privileges to a user of its own, who must be able to
+    # reach and write the dump folder (pytest's tmp_path sits in a root-only folder).
+    user = ["-u", "postfix"] if os.geteuid() == 0 else []
+    folder = tempfile.TemporaryDirectory(prefix="graphpost-smtp-sink-")
+    tmp_path = Path(folder.name)
+    tmp_path.chmod(0o777)
+    sink = await asyncio.create_subprocess_exec(str(SMTP_SINK), *user, "-d", str(tmp_path / "%M."),
+                                                f"127.0.0.1:{port}", "10")
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            break
+        outcome = await relay(port, relay_tls="none").send("alice@contoso.test", ["x@example.com", "y@example.org"],
+                                                           MESSAGE)
+        assert sorted(outcome.accepted) == ["x@example.com", "y@example.org"]
+    finally:
+        sink.terminate()
+        await sink.wait()
+    dumped = b"".join(path.read_bytes() for path in tmp_path.iterdir())
+    folder.cleanup()
+    assert b"Message-ID: <1@contoso.test>" in dumped
