@@ -219,6 +219,7 @@ class SubmissionBatcher:
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
             try:
                 await _write_send_mails(self._db, batch, self._outbox_state)
+                log.debug("wrote %d sendMail requests in one transaction", len(batch))
             except Exception as exc:
                 if len(batch) == 1:
                     _fail(batch[0], exc)
