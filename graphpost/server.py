@@ -8,14 +8,12 @@ import asyncio
 import signal
 import socket
 from dataclasses import dataclass, field
-from typing import Any, Callable, Coroutine
-
+from graphpost.api.app import Background
 from graphpost.config import Settings
 from graphpost.store.database import Database
 
 API, DELIVERY, SMTP = "api", "delivery", "smtp"
 ROLES = (API, DELIVERY, SMTP)
-Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass

@@ -29,7 +29,8 @@ MAIL_ROUTERS = (send.router, messages.router, folders.router, attachments.router
 ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
 
 
-Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]  # as graphpost.server runs them
+# A task run beside the API until it stops (graphpost.server: the delivery worker, inbound SMTP).
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def create_app(settings: Settings, db: Database | None = None, background: Sequence[Background] = ()) -> FastAPI:

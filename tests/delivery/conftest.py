@@ -4,7 +4,6 @@ tests run themselves (`await delivery_worker.run_once()`)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,16 +21,11 @@ from graphpost.delivery.retry import RetrySchedule
 from graphpost.delivery.worker import DeliveryWorker
 from graphpost.store.database import Database
 from tests.api.mail_helpers import parse_mime
+from tests.ports import free_port
 
 # Short enough that a deferred entry is due again almost at once; tests still never sleep on it
 # (they move next_attempt_at into the past).
 RETRY_FIRST = timedelta(seconds=0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
 import ssl
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from graphpost.config import Settings
 from graphpost.delivery.relay import Relay
+from tests.ports import free_port, wait_for_listener
 
 MESSAGE = b"From: alice@contoso.test\r\nTo: x@example.com\r\nSubject: hi\r\nMessage-ID: <1@contoso.test>\r\n\r\nhello\r\n"
 
@@ -60,12 +60,6 @@ def _server_context(pki: dict[str, Path]) -> ssl.SSLContext:
     return context
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Recorder:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
@@ -84,7 +78,7 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
 
 @pytest.fixture
 def starttls_relay(pki: dict[str, Path]) -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), _free_port()
+    recorder, port = Recorder(), free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port, tls_context=_server_context(pki),
                             require_starttls=True, authenticator=_authenticator, auth_require_tls=True)
     controller.start()
@@ -94,7 +88,7 @@ def starttls_relay(pki: dict[str, Path]) -> Iterator[tuple[Recorder, int]]:
 
 @pytest.fixture
 def implicit_tls_relay(pki: dict[str, Path]) -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), _free_port()
+    recorder, port = Recorder(), free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port, ssl_context=_server_context(pki))
     controller.start()
     yield recorder, port
@@ -148,7 +142,7 @@ async def test_a_session_reuses_one_connection(implicit_tls_relay: tuple[Recorde
 
 
 async def test_a_relay_that_is_down_is_a_temporary_failure() -> None:
-    outcome = await relay(_free_port(), relay_tls="none").send("alice@contoso.test", ["x@example.com"], MESSAGE)
+    outcome = await relay(free_port(), relay_tls="none").send("alice@contoso.test", ["x@example.com"], MESSAGE)
     assert list(outcome.temporary) == ["x@example.com"] and "connection" in outcome.temporary["x@example.com"]
 
 
@@ -160,7 +154,7 @@ async def test_postfix_smtp_sink_accepts_what_the_relay_sends() -> None:
     import asyncio
     import os
     import tempfile
-    port = _free_port()
+    port = free_port()
     # As root, smtp-sink insists on dropping privileges to a user of its own, who must be able to
     # reach and write the dump folder (pytest's tmp_path sits in a root-only folder).
     user = ["-u", "postfix"] if os.geteuid() == 0 else []
@@ -170,14 +164,7 @@ async def test_postfix_smtp_sink_accepts_what_the_relay_sends() -> None:
     sink = await asyncio.create_subprocess_exec(str(SMTP_SINK), *user, "-d", str(tmp_path / "%M."),
                                                 f"127.0.0.1:{port}", "10")
     try:
-        for _ in range(100):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(0.02)
-                continue
-            writer.close()
-            break
+        await wait_for_listener(port)
         outcome = await relay(port, relay_tls="none").send("alice@contoso.test", ["x@example.com", "y@example.org"],
                                                            MESSAGE)
         assert sorted(outcome.accepted) == ["x@example.com", "y@example.org"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import socket
 import threading
 import time
 from collections import Counter
@@ -19,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.server import ServerProcess
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -42,15 +42,9 @@ class CountingRelay:
             return len(self.ids)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def relay() -> Iterator[tuple[CountingRelay, int]]:
-    handler, port = CountingRelay(), _free_port()
+    handler, port = CountingRelay(), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     yield handler, port

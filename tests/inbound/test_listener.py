@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from email.message import EmailMessage
 from typing import AsyncIterator
 
@@ -14,14 +13,9 @@ import pytest
 from graphpost.inbound.listener import InboundListener
 from graphpost.store.database import Database
 from tests.api.mail_helpers import Mailbox
+from tests.ports import free_port, wait_for_listener
 
 MAX_SIZE = 200_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -29,14 +23,7 @@ async def smtp_port(db: Database) -> AsyncIterator[int]:
     port = free_port()
     stopping = asyncio.Event()
     task = asyncio.create_task(InboundListener(db, "127.0.0.1", port, MAX_SIZE).run(stopping))
-    for _ in range(100):  # until it accepts connections
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.02)
-            continue
-        writer.close()
-        break
+    await wait_for_listener(port)
     yield port
     stopping.set()
     await task
