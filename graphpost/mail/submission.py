@@ -23,6 +23,7 @@ from graphpost.errors import InvalidOperation, SendAsDenied
 from graphpost.mail import attachments, ids
 from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.content import MessageContent
+from graphpost.mail.known import KnownMailboxes
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.messages import draft_from, snapshot
 from graphpost.mail.model import recipient_for
@@ -87,20 +88,22 @@ def _submitted(sent: MessageRow) -> dict[str, Any]:
     return {key: graph.get(key) for key in _SUBMITTED_PROPERTIES}
 
 
-async def _local_recipients(conn: AsyncConnection, batch: list[Outgoing]) -> dict[tuple[str, str], LocalRecipient]:
+async def _local_recipients(conn: AsyncConnection, batch: list[Outgoing],
+                            known: KnownMailboxes) -> dict[tuple[str, str], LocalRecipient]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for out in batch:
         wanted[out.owner.tenant_id].update(address.lower() for address in out.recipients)
     found = {}
     for tenant_id, keys in wanted.items():
-        for user in await store.local_recipients(conn, tenant_id, sorted(keys)):
-            found[(tenant_id, user.address_key)] = user
+        for key, user in (await known.local_recipients(conn, tenant_id, keys)).items():
+            found[(tenant_id, key)] = user
     return found
 
 
-async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str) -> None:
+async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str,
+                       known: KnownMailboxes | None = None) -> None:
     """Local copies and outbox entries for every message of the batch, in a handful of statements."""
-    local = await _local_recipients(conn, batch)
+    local = await _local_recipients(conn, batch, known or KnownMailboxes())
     copies: list[MessageRow] = []
     copy_files: list[AttachmentRow] = []
     external_mail: list[outbox.NewSubmission] = []
@@ -172,11 +175,12 @@ def prepare_send_mail(owner: UserRow, content: MessageContent) -> Outgoing:
     return Outgoing(owner, sent, recipients)
 
 
-async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state: str) -> None:
+async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state: str,
+                            known: KnownMailboxes) -> None:
     async with db.write() as conn:
         at = now()
         saved = [item for item in batch if item.save_to_sent_items]
-        sent_items = await store.well_known_folder_ids(conn, {item.outgoing.owner.id for item in saved}, "sentitems")
+        sent_items = await known.sent_items(conn, {item.outgoing.owner.id for item in saved})
         for item in batch:
             out = item.outgoing
             out.files = await attachments.prepare(conn, out.sent.id, item.new_attachments, at)
@@ -184,7 +188,7 @@ async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state
                 out.sent.folder_id = sent_items[out.owner.id]
         await store.insert_messages(conn, [item.outgoing.sent for item in saved])
         await attachment_store.insert_attachments(conn, [row for item in saved for row in item.outgoing.files])
-        await _deliver_all(conn, [item.outgoing for item in batch], at, outbox_state)
+        await _deliver_all(conn, [item.outgoing for item in batch], at, outbox_state, known)
 
 
 class SubmissionBatcher:
@@ -199,6 +203,7 @@ class SubmissionBatcher:
         self._max_batch = max_batch
         self._pending: list[PendingSend] = []
         self._writer: asyncio.Task[None] | None = None
+        self._known = KnownMailboxes()
 
     async def send_mail(self, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
         outgoing = prepare_send_mail(owner, content)
@@ -218,7 +223,7 @@ class SubmissionBatcher:
         while self._pending:
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
             try:
-                await _write_send_mails(self._db, batch, self._outbox_state)
+                await _write_send_mails(self._db, batch, self._outbox_state, self._known)
                 log.debug("wrote %d sendMail requests in one transaction", len(batch))
             except Exception as exc:
                 if len(batch) == 1:
@@ -227,7 +232,7 @@ class SubmissionBatcher:
                 log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
                 for item in batch:
                     try:
-                        await _write_send_mails(self._db, [item], self._outbox_state)
+                        await _write_send_mails(self._db, [item], self._outbox_state, self._known)
                     except Exception as single:
                         _fail(item, single)
                     else:

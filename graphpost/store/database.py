@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def _json_dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
     # JSON columns hold a message's body and recipients: orjson writes them several times faster.
     return orjson.dumps(value).decode()
 
 
-_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+_JSON = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost.store import bulk
 from graphpost.store.schema import folders, messages, users
 
 
@@ -125,9 +126,8 @@ async def well_known_folder_ids(conn: AsyncConnection, user_ids: Iterable[str], 
 
 
 async def insert_messages(conn: AsyncConnection, rows: Iterable[MessageRow]) -> None:
-    values = [row.values() for row in rows]
-    if values:  # an empty executemany would be INSERT … DEFAULT VALUES
-        await conn.execute(messages.insert(), values)
+    # The send path's bulk insert: see store/bulk.py.
+    await bulk.insert_rows(conn, messages, [row.__dict__ for row in rows])
 
 
 async def message(conn: AsyncConnection, user_id: str, message_id: str, *,

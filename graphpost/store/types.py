@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 # SQLAlchemy's own SQLite DATETIME text format: fixed width, so text order is time order.
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+@lru_cache(maxsize=1024)
+def sqlite_text(value: datetime) -> str:
+    # The rows a transaction writes share a few timestamps (a sendMail's copies all carry the
+    # same ones), so each is formatted once rather than once per column per row.
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(timezone.utc).strftime(_SQLITE_FORMAT)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -24,13 +34,18 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return dialect.type_descriptor(sa.String(26))
         return dialect.type_descriptor(sa.DateTime(timezone=True))
 
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+    @staticmethod
+    def checked(value: datetime | None) -> datetime | None:
+        """The value in UTC; a naive datetime is a programming error, refused."""
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
-        return value.strftime(_SQLITE_FORMAT) if dialect.name == "sqlite" else value
+        return value.astimezone(timezone.utc)
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> Any:
+        value = self.checked(value)
+        return None if value is None else sqlite_text(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
         if value is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from graphpost.api.bodies import action_parameters, is_mime, json_object, no_body
-from graphpost.api.mailbox import Rt, Sender
+from graphpost.api.mailbox import SEND, Rt, Sender, mailbox_owner
 from graphpost.api.runtime import runtime_of
 from graphpost.errors import ErrorInvalidParameter
 from graphpost.mail import content, submission
@@ -22,8 +22,10 @@ async def send_draft(request: Request, message_id: str, owner: Sender, rt: Rt) -
 
 
 @router.post("/sendMail", status_code=202)
-async def send_mail(request: Request, owner: Sender) -> Response:
-    rt = runtime_of(request)  # not a dependency: this is the busiest route, and each one costs
+async def send_mail(request: Request) -> Response:
+    # No dependencies: this is the busiest route, and FastAPI's solving of each one costs.
+    owner = await mailbox_owner(request, SEND)
+    rt = runtime_of(request)
     if is_mime(request):
         # A MIME sendMail is always saved to Sent Items (it has no saveToSentItems to say otherwise).
         await rt.submissions.send_mail(owner, content.from_base64_mime(await request.body()), True)

@@ -1,0 +1,61 @@
+"""Many rows into one table in one statement, without SQLAlchemy's per-row type processing.
+
+`conn.execute(table.insert(), rows)` runs every value of every row through its column type's
+bind processor in Python; on the send path (five message rows per sendMail, each with four
+timestamps and a JSON document) that was a quarter of the server's time. Here the INSERT is
+compiled once per dialect from the Core table, each value is converted by the few rules the
+schema needs, and the rows go to the driver's executemany as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from graphpost.store.database import json_text
+from graphpost.store.types import UTCDateTime, sqlite_text
+
+Convert = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    columns: tuple[tuple[str, Convert | None], ...]
+
+
+_plans: dict[tuple[str, str], _Plan] = {}
+
+
+def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Convert | None:
+    if isinstance(column.type, sa.JSON):
+        return json_text
+    if isinstance(column.type, UTCDateTime):
+        if dialect.name == "sqlite":
+            return lambda value: None if value is None else sqlite_text(value)
+        return UTCDateTime.checked
+    return None  # strings, integers and booleans go to both drivers as they are
+
+
+def _plan(table: sa.Table, dialect: sa.Dialect) -> _Plan:
+    key = (table.name, dialect.name)
+    plan = _plans.get(key)
+    if plan is None:
+        names = [column.name for column in table.columns]
+        compiled = table.insert().values({name: sa.bindparam(name) for name in names}).compile(dialect=dialect)
+        order = compiled.positiontup or names
+        converters = {column.name: _converter(column, dialect) for column in table.columns}
+        plan = _plans[key] = _Plan(str(compiled), tuple((name, converters[name]) for name in order))
+    return plan
+
+
+async def insert_rows(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (each with a value for every column of `table`)."""
+    if not rows:
+        return
+    plan = _plan(table, conn.dialect)
+    params = [tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan.columns)
+              for row in rows]
+    await conn.exec_driver_sql(plan.sql, params)
