@@ -8,7 +8,6 @@ import os
 import random
 import re
 import struct
-import uuid
 from datetime import datetime
 
 # Graph ids are URL-safe base64 of an Exchange entry id; these prefixes are what real ones start with.
@@ -57,12 +56,13 @@ def conversation_index(at: datetime) -> str:
     """The 22-byte header block of a thread index ([MS-OXOMSG] 2.2.1.3): a reserved byte, the
     top 5 bytes of the FILETIME, and a GUID."""
     filetime = int(at.timestamp() * 10_000_000) + _FILETIME_UNIX_OFFSET
-    header = b"\x01" + struct.pack(">Q", filetime)[:5] + uuid.uuid4().bytes
+    header = b"\x01" + struct.pack(">Q", filetime)[:5] + _random.randbytes(16)
     return base64.b64encode(header).decode()
 
 
 def new_internet_message_id(domain: str) -> str:
-    return f"<{uuid.uuid4().hex.upper()}@{domain}>"
+    # Unique, not secret: the same generator as the ids (uuid4 costs a system call each).
+    return f"<{_random.randbytes(16).hex().upper()}@{domain}>"
 
 
 def is_well_formed(item_id: str) -> bool:

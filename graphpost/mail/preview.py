@@ -32,13 +32,34 @@ class _TextOf(HTMLParser):
             self.parts.append(data)
 
 
-def text_of_html(html: str) -> str:
+_CHUNK = 4096
+
+
+def text_of_html(html: str, enough: int | None = None) -> str:
+    """The text of an HTML document; with `enough`, parsing may stop once the text holds that
+    many characters after whitespace is collapsed (a preview of a long body needs its start)."""
     parser = _TextOf()
-    parser.feed(html)
+    if enough is None:
+        parser.feed(html)
+    else:
+        for start in range(0, len(html), _CHUNK):
+            parser.feed(html[start:start + _CHUNK])
+            if len(_collapsed("".join(parser.parts))) > enough:
+                return "".join(parser.parts)
     parser.close()
     return "".join(parser.parts)
 
 
+def _collapsed(text: str) -> str:
+    # Whitespace collapsing is local, so a long text's first characters come from its start alone.
+    window = 4 * PREVIEW_LENGTH
+    while True:
+        collapsed = _SPACE.sub(" ", text[:window]).strip()
+        if len(collapsed) > PREVIEW_LENGTH or window >= len(text):
+            return collapsed
+        window *= 4
+
+
 def body_preview(content_type: str, content: str) -> str:
-    text = text_of_html(content) if content_type == "html" else content
-    return _SPACE.sub(" ", text).strip()[:PREVIEW_LENGTH]
+    text = text_of_html(content, PREVIEW_LENGTH) if content_type == "html" else content
+    return _collapsed(text)[:PREVIEW_LENGTH]
