@@ -145,3 +145,10 @@ class RangeNotSatisfiable(GraphError):
 class ServiceUnavailable(GraphError):
     status, code = 503, "ServiceNotAvailable"
     default_message = "The service is temporarily unavailable."
+
+
+class IrresolvableConflict(GraphError):
+    # A stale If-Match: Graph answers 412 with this code and these words.
+    status, code = 412, "ErrorIrresolvableConflict"
+    default_message = ("The send or update operation could not be performed because the change key passed in "
+                       "the request does not match the current change key for the item.")

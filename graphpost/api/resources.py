@@ -9,6 +9,9 @@ from urllib.parse import quote
 
 from fastapi import Request
 
+from graphpost.api.prefer import NONE as NO_PREFERENCES
+from graphpost.api.prefer import Preferences
+from graphpost.mail import body_types
 from graphpost.store.attachments import AttachmentRow
 from graphpost.store.directory import UserRow
 from graphpost.store.mailbox import FolderRow, MessageRow
@@ -52,12 +55,14 @@ def _timestamp(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def message_resource(row: MessageRow, server: str) -> dict[str, Any]:
-    """A message as Graph returns it by default (no uniqueBody or internetMessageHeaders)."""
+def message_resource(row: MessageRow, server: str, prefer: Preferences = NO_PREFERENCES) -> dict[str, Any]:
+    """A message as Graph returns it by default (no uniqueBody or internetMessageHeaders), with
+    the id kind and body format the request prefers."""
     data = row.data
+    message_id = row.immutable_id if prefer.immutable_ids else row.id
     return {
         "@odata.etag": f'W/"{row.change_key}"',
-        "id": row.id,
+        "id": message_id,
         "createdDateTime": _timestamp(row.created_at),
         "lastModifiedDateTime": _timestamp(row.modified_at),
         "changeKey": row.change_key,
@@ -76,9 +81,9 @@ def message_resource(row: MessageRow, server: str) -> dict[str, Any]:
         "isReadReceiptRequested": data.get("isReadReceiptRequested", False),
         "isRead": row.is_read,
         "isDraft": row.is_draft,
-        "webLink": f"{server}/owa/?ItemID={quote(row.id, safe='')}&exvsurl=1&viewmodel=ReadMessageItem",
+        "webLink": f"{server}/owa/?ItemID={quote(message_id, safe='')}&exvsurl=1&viewmodel=ReadMessageItem",
         "inferenceClassification": data.get("inferenceClassification", "focused"),
-        "body": data.get("body"),
+        "body": body_types.as_type(data.get("body"), prefer.body_type),
         "sender": data.get("sender"),
         "from": data.get("from"),
         "toRecipients": data.get("toRecipients", []),

@@ -40,6 +40,7 @@ async def write_bounce(conn: AsyncConnection, submission: SubmissionRow, failure
         created_at=at, modified_at=at, received_at=at, sent_at=at, subject=subject, is_read=False, is_draft=False,
         importance="normal", has_attachments=True, internet_message_id=ids.new_internet_message_id(domain),
         conversation_id=ids.new_conversation_id(), from_address=postmaster["emailAddress"]["address"],
+        immutable_id=ids.new_immutable_id(),
         data={"body": {"contentType": "html", "content": content}, "bodyPreview": body_preview("html", content),
               "toRecipients": [recipient_for(submission.sender, submission.sender)], "ccRecipients": [],
               "bccRecipients": [], "replyTo": [], "from": postmaster, "sender": postmaster, "categories": [],

@@ -13,6 +13,8 @@ from datetime import datetime
 # Graph ids are URL-safe base64 of an Exchange entry id; these prefixes are what real ones start with.
 _MESSAGE_PREFIX = b"\x00\x03\x24\x00"       # encodes to "AAMkA…"
 _FOLDER_PREFIX = b"\x01\x03\x24\x00"         # encodes to "AQMkA…"
+_IMMUTABLE_PREFIX = b"\x00\x09\x00\x2e\x00\x00"  # encodes to "AAkALgAA…", as real immutable ids start
+IMMUTABLE_ID_START = "AAkALg"
 _WELL_FORMED = re.compile(r"[A-Za-z0-9_\-+/]{16,400}={0,2}")
 # Ids name things, they guard nothing (every lookup is checked against the caller's mailbox), so
 # a fast generator seeded from the OS will do; secrets that do guard something (upload-session
@@ -30,6 +32,17 @@ def _encode(prefix: bytes, size: int) -> str:
 
 def new_message_id() -> str:
     return _encode(_MESSAGE_PREFIX, 67)
+
+
+def new_immutable_id() -> str:
+    """An id that stays with a message for its life in the mailbox (moves and sending included)."""
+    return _encode(_IMMUTABLE_PREFIX, 64)
+
+
+def is_immutable(item_id: str) -> bool:
+    # The two kinds of id are told apart by their prefix, as Exchange tells its entry ids apart:
+    # either kind names the message, whichever IdType the request prefers.
+    return item_id.startswith(IMMUTABLE_ID_START)
 
 
 def new_attachment_id() -> str:

@@ -22,7 +22,8 @@ async def existing(conn: AsyncConnection, owner: UserRow, message_id: str, *, fo
     (also when it belongs to another mailbox: ids never leak across mailboxes)."""
     if not ids.is_well_formed(message_id):
         raise InvalidIdMalformed()
-    row = await store.message(conn, owner.id, message_id, for_update=for_update)
+    row = await store.message(conn, owner.id, message_id, for_update=for_update,
+                              immutable=ids.is_immutable(message_id))
     if row is None:
         raise ItemNotFound()
     return row

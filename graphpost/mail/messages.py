@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 
-from graphpost.errors import InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, InvalidRequest
+from graphpost.errors import (InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, InvalidRequest,
+                             IrresolvableConflict)
 from graphpost.mail import attachments, ids, mime
 from graphpost.mail.content import MessageContent
 from graphpost.mail.lookup import existing, now
@@ -70,7 +71,7 @@ def new_draft(owner: UserRow, folder_id: str, given: dict[str, Any], at: datetim
         created_at=at, modified_at=at, received_at=at, sent_at=at,
         subject="", is_read=True, is_draft=True, importance="normal", has_attachments=False,
         internet_message_id=ids.new_internet_message_id(owner.mail.rpartition("@")[2]),
-        conversation_id=ids.new_conversation_id(), from_address=None,
+        conversation_id=ids.new_conversation_id(), from_address=None, immutable_id=ids.new_immutable_id(),
         data={
             "body": {"contentType": "text", "content": ""}, "bodyPreview": "",
             "toRecipients": [], "ccRecipients": [], "bccRecipients": [], "replyTo": [],
@@ -132,27 +133,38 @@ async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, to
         return await store.message_page(conn, owner.id, folder_id, top=top, skip=skip)
 
 
-async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any) -> MessageRow:
+def check_change_key(row: MessageRow, expected: frozenset[str] | None) -> None:
+    """Optimistic concurrency: the client's If-Match must name the current change key."""
+    if expected is not None and row.change_key not in expected:
+        raise IrresolvableConflict()
+
+
+async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any,
+                         expected: frozenset[str] | None = None) -> MessageRow:
     _, given = parse_message(payload)
     async with db.write() as conn:
         row = await existing(conn, owner, message_id, for_update=True)
+        check_change_key(row, expected)
         if not row.is_draft and DRAFT_ONLY.intersection(given):
             raise InvalidPropertyUpdateSentMessage()
         updated = copy.deepcopy(row)
         _apply(updated, given)
         updated.change_key = ids.new_change_key()
         updated.modified_at = now()
-        await store.replace_message(conn, message_id, updated)
+        await store.replace_message(conn, row.id, updated)
     return updated
 
 
-async def delete_message(db: Database, owner: UserRow, message_id: str) -> None:
+async def delete_message(db: Database, owner: UserRow, message_id: str,
+                         expected: frozenset[str] | None = None) -> None:
     """Graph's DELETE is a soft delete: the item moves to Recoverable Items and its id stops
     answering in the mailbox."""
     async with db.write() as conn:
         row = await existing(conn, owner, message_id, for_update=True)
+        check_change_key(row, expected)
+        old_id = row.id
         row.folder_id = await store.folder_id_of(conn, owner.id, "recoverableitemsdeletions")
         row.id = ids.new_message_id()
         row.change_key = ids.new_change_key()
         row.modified_at = now()
-        await store.replace_message(conn, message_id, row)
+        await store.replace_message(conn, old_id, row)

@@ -80,7 +80,7 @@ def received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: dateti
         created_at=at, modified_at=at, received_at=at, sent_at=sent.sent_at, subject=sent.subject,
         is_read=False, is_draft=False, importance=sent.importance, has_attachments=sent.has_attachments,
         internet_message_id=sent.internet_message_id, conversation_id=sent.conversation_id,
-        from_address=sent.from_address, data=data)
+        from_address=sent.from_address, data=data, immutable_id=ids.new_immutable_id())
 
 
 def _submitted(sent: MessageRow) -> dict[str, Any]:

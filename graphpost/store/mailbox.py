@@ -45,6 +45,7 @@ class MessageRow:
     conversation_id: str
     from_address: str | None
     data: dict[str, Any] = field(default_factory=dict)
+    immutable_id: str = ""
 
     def values(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -131,10 +132,17 @@ async def insert_messages(conn: AsyncConnection, rows: Iterable[MessageRow]) -> 
 
 
 async def message(conn: AsyncConnection, user_id: str, message_id: str, *,
-                  for_update: bool = False) -> MessageRow | None:
-    """One message; `for_update` locks its row (PostgreSQL) so that concurrent writers of the
-    same message go one after the other and the later ones see what the first did."""
-    query = sa.select(messages).where(messages.c.id == message_id, messages.c.user_id == user_id)
+                  for_update: bool = False, immutable: bool = False) -> MessageRow | None:
+    """One message, by its id or (`immutable`) its immutable id; `for_update` locks its row
+    (PostgreSQL) so that concurrent writers of the same message go one after the other and the
+    later ones see what the first did. A soft-deleted message is not found by its immutable id
+    (its id changed when it was deleted, so that one no longer answers either)."""
+    if immutable:
+        query = sa.select(messages).where(
+            messages.c.immutable_id == message_id, messages.c.user_id == user_id,
+            messages.c.folder_id != well_known_folder_id(user_id, "recoverableitemsdeletions"))
+    else:
+        query = sa.select(messages).where(messages.c.id == message_id, messages.c.user_id == user_id)
     if for_update:
         query = query.with_for_update()
     row = (await conn.execute(query)).first()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from graphpost.api.bodies import json_object, message_content
+from graphpost.api.bodies import action_parameters, json_object, message_content
+from graphpost.api.conditions import if_match
+from graphpost.api.prefer import preferences
 from graphpost.api.mailbox import Reader, Rt, Writer
 from graphpost.api.paging import collection, page_of
 from graphpost.api.resources import message_resource, odata_context, owner_path, server_root
 from graphpost.api.responses import GraphJSONResponse
-from graphpost.mail import messages
+from graphpost.errors import ErrorInvalidParameter
+from graphpost.mail import messages, moves
 from graphpost.store.mailbox import MessageRow
 
 router = APIRouter()
@@ -17,8 +20,9 @@ router = APIRouter()
 
 def entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
     context = odata_context(request, f"{owner_path(request)}/messages/$entity")
-    return GraphJSONResponse({"@odata.context": context, **message_resource(row, server_root(request))},
-                             status_code=status)
+    prefer = preferences(request)
+    return GraphJSONResponse({"@odata.context": context, **message_resource(row, server_root(request), prefer)},
+                             status_code=status, headers=prefer.applied())
 
 
 async def _list(request: Request, owner: Reader, rt: Rt, folder_ref: str | None) -> GraphJSONResponse:
@@ -27,8 +31,10 @@ async def _list(request: Request, owner: Reader, rt: Rt, folder_ref: str | None)
     server = server_root(request)
     suffix = f"mailFolders('{folder_ref}')/messages" if folder_ref else "messages"
     context = odata_context(request, f"{owner_path(request)}/{suffix}")
-    return GraphJSONResponse(collection(request, context, [message_resource(row, server) for row in rows[:page.top]],
-                                        page, len(rows) > page.top))
+    prefer = preferences(request)
+    return GraphJSONResponse(collection(request, context, [message_resource(row, server, prefer)
+                                                           for row in rows[:page.top]],
+                                        page, len(rows) > page.top), headers=prefer.applied())
 
 
 @router.get("/messages")
@@ -60,7 +66,7 @@ async def get_message(request: Request, message_id: str, owner: Reader, rt: Rt) 
 
 @router.patch("/messages/{message_id}")
 async def update_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await messages.update_message(rt.db, owner, message_id, await json_object(request))
+    row = await messages.update_message(rt.db, owner, message_id, await json_object(request), if_match(request))
     return entity(request, row)
 
 
@@ -71,6 +77,23 @@ async def get_message_mime(message_id: str, owner: Reader, rt: Rt) -> Response:
 
 
 @router.delete("/messages/{message_id}", status_code=204)
-async def delete_message(message_id: str, owner: Writer, rt: Rt) -> Response:
-    await messages.delete_message(rt.db, owner, message_id)
+async def delete_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> Response:
+    await messages.delete_message(rt.db, owner, message_id, if_match(request))
     return Response(status_code=204)
+
+
+async def _destination(request: Request) -> str:
+    destination = action_parameters(await json_object(request)).get("destinationid")
+    if not isinstance(destination, str) or not destination.strip():
+        raise ErrorInvalidParameter("The value of the parameter 'DestinationId' is empty.")
+    return destination.strip()
+
+
+@router.post("/messages/{message_id}/move", status_code=201)
+async def move_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    return entity(request, await moves.move(rt.db, owner, message_id, await _destination(request)), 201)
+
+
+@router.post("/messages/{message_id}/copy", status_code=201)
+async def copy_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    return entity(request, await moves.copy(rt.db, owner, message_id, await _destination(request)), 201)
