@@ -22,10 +22,10 @@ def _alembic_config(connection: sa.Connection) -> Config:
     return config
 
 
-def _upgrade(connection: sa.Connection) -> None:
+def _upgrade(connection: sa.Connection, revision: str) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-    command.upgrade(_alembic_config(connection), "head")
+    command.upgrade(_alembic_config(connection), revision)
 
 
 def _current(connection: sa.Connection) -> str | None:
@@ -33,9 +33,9 @@ def _current(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def upgrade(db: Database) -> None:
+async def upgrade(db: Database, revision: str = "head") -> None:
     async with db.writer.begin() as conn:
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_upgrade, revision)
 
 
 async def current_revision(db: Database) -> str | None:

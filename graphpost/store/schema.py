@@ -91,8 +91,9 @@ messages = sa.Table(
     sa.Column("from_address", sa.String(320), nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
     # `id` changes when the message moves (as Graph's default ids do); this one never does.
-    sa.Column("immutable_id", sa.String(200), nullable=False, unique=True),
+    sa.Column("immutable_id", sa.String(200), nullable=False),
     sa.Index("ix_messages_folder_id_received_at", "folder_id", "received_at"),
+    sa.Index("uq_messages_immutable_id", "immutable_id", unique=True),
     sa.Index("ix_messages_user_id_received_at", "user_id", "received_at"),
 )
 

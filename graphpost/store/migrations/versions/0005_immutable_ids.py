@@ -17,15 +17,17 @@ _IMMUTABLE_PREFIX = "AAkALg"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.add_column(sa.Column("immutable_id", sa.String(200), nullable=True))
+    # No batch rebuild of `messages` on SQLite: dropping the old table would run the ON DELETE
+    # CASCADE of attachments and upload sessions (foreign keys are on) and lose them. A plain
+    # ADD COLUMN and a unique index need no rebuild; the column stays nullable there (graphpost
+    # always writes it), and becomes NOT NULL on PostgreSQL.
+    op.add_column("messages", sa.Column("immutable_id", sa.String(200), nullable=True))
     op.execute(sa.text("UPDATE messages SET immutable_id = :prefix || id").bindparams(prefix=_IMMUTABLE_PREFIX))
-    with op.batch_alter_table("messages") as batch:
-        batch.alter_column("immutable_id", existing_type=sa.String(200), nullable=False)
-        batch.create_unique_constraint("uq_messages_immutable_id", ["immutable_id"])
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column("messages", "immutable_id", existing_type=sa.String(200), nullable=False)
+    op.create_index("uq_messages_immutable_id", "messages", ["immutable_id"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages") as batch:
-        batch.drop_constraint("uq_messages_immutable_id", type_="unique")
-        batch.drop_column("immutable_id")
+    op.drop_index("uq_messages_immutable_id", "messages")
+    op.drop_column("messages", "immutable_id")
