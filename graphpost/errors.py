@@ -152,3 +152,32 @@ class IrresolvableConflict(GraphError):
     status, code = 412, "ErrorIrresolvableConflict"
     default_message = ("The send or update operation could not be performed because the change key passed in "
                        "the request does not match the current change key for the item.")
+
+
+# --- Folder management. Codes are Exchange's (EWS ResponseCodeType), which Graph's mail API passes on.
+
+class FolderExists(GraphError):
+    # Graph answers a sibling of the same name (case-insensitive) with 409 and these words.
+    status, code = 409, "ErrorFolderExists"
+    default_message = "A folder with the specified name already exists."
+
+
+class DeleteDistinguishedFolder(GraphError):
+    status, code = 400, "ErrorDeleteDistinguishedFolder"
+    default_message = "Distinguished folders cannot be deleted."
+
+
+class MoveDistinguishedFolder(GraphError):
+    status, code = 400, "ErrorMoveDistinguishedFolder"
+    default_message = "Cannot move distinguished folder."
+
+
+class RenameDistinguishedFolder(AccessDenied):
+    # Exchange (since 2010) refuses to change the display name of a default folder at the store,
+    # whatever the API; EWS has no code of its own for it, so the store's access-denied shows.
+    default_message = "The display name of a distinguished folder cannot be changed."
+
+
+class MoveCopyFailed(GraphError):
+    status, code = 400, "ErrorMoveCopyFailed"
+    default_message = "The move or copy operation failed."

@@ -109,6 +109,89 @@ async def child_folders(conn: AsyncConnection, user_id: str, parent_id: str, *, 
     return [_folder(row) for row in await conn.execute(query)]
 
 
+async def lock_hierarchy(conn: AsyncConnection, user_id: str) -> None:
+    """Serialise changes to this mailbox's folder tree (PostgreSQL: a lock on its msgfolderroot row;
+    SQLite already has one writer at a time). Name uniqueness among siblings and the absence of
+    cycles are checked by reading the tree, so two writers must not both read, then both write.
+    FOR NO KEY UPDATE does not block the key-share locks that inserting messages takes."""
+    query = (sa.select(folders.c.id).where(folders.c.user_id == user_id, folders.c.well_known == "msgfolderroot")
+             .with_for_update(key_share=True))
+    await conn.execute(query)
+
+
+async def child_names(conn: AsyncConnection, user_id: str, parent_id: str) -> dict[str, str]:
+    """The display names of a folder's children (hidden ones too), by folder id. Compared in
+    Python: SQLite's lower() folds ASCII only, and Graph's name check is case-insensitive."""
+    query = sa.select(folders.c.id, folders.c.display_name).where(folders.c.user_id == user_id,
+                                                                  folders.c.parent_id == parent_id)
+    return {row.id: row.display_name for row in await conn.execute(query)}
+
+
+# Walks of the tree stop this deep: moves never make a cycle, but a damaged tree must not loop forever.
+_MAX_DEPTH = 1000
+
+
+async def ancestor_ids(conn: AsyncConnection, user_id: str, folder_id: str) -> list[str]:
+    """The folders above this one, nearest first (the mailbox root, which has no row, excluded)."""
+    up = (sa.select(folders.c.id, folders.c.parent_id, sa.literal(0, sa.Integer).label("depth"))
+          .where(folders.c.user_id == user_id, folders.c.id == folder_id).cte("up", recursive=True))
+    parent = folders.alias("parent")
+    up = up.union_all(sa.select(parent.c.id, parent.c.parent_id, (up.c.depth + 1).label("depth"))
+                      .where(parent.c.id == up.c.parent_id, parent.c.user_id == user_id, up.c.depth < _MAX_DEPTH))
+    rows = await conn.execute(sa.select(up.c.id).where(up.c.depth > 0).order_by(up.c.depth))
+    return [row.id for row in rows]
+
+
+async def subtree(conn: AsyncConnection, user_id: str, folder_id: str) -> list[FolderRow]:
+    """This folder and every folder below it, each after its parent (counts left at 0)."""
+    columns = [folders.c.id, folders.c.user_id, folders.c.parent_id, folders.c.well_known,
+               folders.c.display_name, folders.c.is_hidden]
+    down = (sa.select(*columns, sa.literal(0, sa.Integer).label("depth"))
+            .where(folders.c.user_id == user_id, folders.c.id == folder_id).cte("down", recursive=True))
+    child = folders.alias("child")
+    down = down.union_all(sa.select(*(child.c[column.name] for column in columns), (down.c.depth + 1).label("depth"))
+                          .where(child.c.parent_id == down.c.id, child.c.user_id == user_id,
+                                 down.c.depth < _MAX_DEPTH))
+    rows = await conn.execute(sa.select(down).order_by(down.c.depth, down.c.id))
+    return [FolderRow(row.id, row.user_id, row.parent_id, row.well_known, row.display_name, row.is_hidden)
+            for row in rows]
+
+
+async def messages_in(conn: AsyncConnection, folder_ids: list[str]) -> list[MessageRow]:
+    query = sa.select(messages).where(messages.c.folder_id.in_(folder_ids)).order_by(messages.c.id)
+    return [_message(row) for row in await conn.execute(query)]
+
+
+async def rename_folder(conn: AsyncConnection, folder_id: str, display_name: str) -> None:
+    await conn.execute(folders.update().where(folders.c.id == folder_id).values(display_name=display_name))
+
+
+async def move_folder(conn: AsyncConnection, folder_id: str, parent_id: str, display_name: str) -> None:
+    await conn.execute(folders.update().where(folders.c.id == folder_id)
+                       .values(parent_id=parent_id, display_name=display_name))
+
+
+async def message_ids_in(conn: AsyncConnection, folder_ids: list[str]) -> list[str]:
+    query = sa.select(messages.c.id).where(messages.c.folder_id.in_(folder_ids)).order_by(messages.c.id)
+    return [row.id for row in await conn.execute(query)]
+
+
+async def soft_delete_messages(conn: AsyncConnection, renames: list[tuple[str, str, str]], deletions_id: str,
+                               at: datetime) -> None:
+    """Move messages into Recoverable Items under new ids, as DELETE of each one would:
+    `renames` holds (old id, new id, new change key). Attachments follow their message's id."""
+    if not renames:
+        return
+    query = (messages.update().where(messages.c.id == sa.bindparam("old_id"))
+             .values(id=sa.bindparam("new_id"), change_key=sa.bindparam("new_key"), folder_id=deletions_id,
+                     modified_at=at))
+    await conn.execute(query, [{"old_id": old, "new_id": new, "new_key": key} for old, new, key in renames])
+
+
+async def delete_folders(conn: AsyncConnection, folder_ids: list[str]) -> None:
+    await conn.execute(folders.delete().where(folders.c.id.in_(folder_ids)))
+
+
 def well_known_folder_id(user_id: str, name: str) -> sa.ScalarSelect[Any]:
     """The id of a well-known folder, as a subquery: no round trip to learn it."""
     return (sa.select(folders.c.id)

@@ -1,30 +1,125 @@
-"""Mail folders: /mailFolders, /mailFolders/{id | well-known name}."""
+"""Mail folders: /mailFolders, /mailFolders/{id | well-known name}, their childFolders, and the
+folder tree's changes (create, rename, delete, move, copy)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
-from graphpost.api.mailbox import Reader, Rt
+from graphpost.api.bodies import action_parameters, json_object
+from graphpost.api.mailbox import Reader, Rt, Writer
 from graphpost.api.paging import collection, page_of
 from graphpost.api.resources import folder_resource, odata_context, owner_path
 from graphpost.api.responses import GraphJSONResponse
+from graphpost.api.routes.messages import list_folder_messages
+from graphpost.errors import ErrorInvalidParameter
+from graphpost.mail import folders as well_known
 from graphpost.mail import mailbox
+from graphpost.store.mailbox import FolderRow
 
 router = APIRouter()
 
 
-@router.get("/mailFolders")
-async def list_folders(request: Request, owner: Reader, rt: Rt) -> GraphJSONResponse:
+def _entity(request: Request, row: FolderRow, fragment: str, status: int = 200) -> GraphJSONResponse:
+    context = odata_context(request, f"{owner_path(request)}/{fragment}/$entity")
+    return GraphJSONResponse({"@odata.context": context, **folder_resource(row)}, status_code=status)
+
+
+async def _children(request: Request, owner: Reader, rt: Rt, parent_ref: str, fragment: str) -> GraphJSONResponse:
     page = page_of(request)
     include_hidden = request.query_params.get("includeHiddenFolders", "").lower() == "true"
-    rows = await mailbox.top_folders(rt.db, owner.id, include_hidden=include_hidden, top=page.fetch, skip=page.skip)
-    context = odata_context(request, f"{owner_path(request)}/mailFolders")
+    rows = await mailbox.child_folders(rt.db, owner.id, parent_ref, include_hidden=include_hidden,
+                                       top=page.fetch, skip=page.skip)
+    context = odata_context(request, f"{owner_path(request)}/{fragment}")
     return GraphJSONResponse(collection(request, context, [folder_resource(row) for row in rows[:page.top]],
                                         page, len(rows) > page.top))
 
 
+def _child_path(parent_ref: str) -> str:
+    return f"mailFolders('{parent_ref}')/childFolders"
+
+
+@router.get("/mailFolders")
+async def list_folders(request: Request, owner: Reader, rt: Rt) -> GraphJSONResponse:
+    return await _children(request, owner, rt, well_known.ROOT, "mailFolders")
+
+
+@router.post("/mailFolders", status_code=201)
+async def create_folder(request: Request, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.create_folder(rt.db, owner.id, well_known.ROOT, await json_object(request))
+    return _entity(request, row, "mailFolders", 201)
+
+
 @router.get("/mailFolders/{folder_ref}")
 async def get_folder(request: Request, folder_ref: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
-    row = await mailbox.get_folder(rt.db, owner.id, folder_ref)
-    context = odata_context(request, f"{owner_path(request)}/mailFolders/$entity")
-    return GraphJSONResponse({"@odata.context": context, **folder_resource(row)})
+    return _entity(request, await mailbox.get_folder(rt.db, owner.id, folder_ref), "mailFolders")
+
+
+@router.patch("/mailFolders/{folder_ref}")
+async def update_folder(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.update_folder(rt.db, owner.id, folder_ref, await json_object(request))
+    return _entity(request, row, "mailFolders")
+
+
+@router.delete("/mailFolders/{folder_ref}", status_code=204)
+async def delete_folder(folder_ref: str, owner: Writer, rt: Rt) -> Response:
+    await mailbox.delete_folder(rt.db, owner.id, folder_ref)
+    return Response(status_code=204)
+
+
+async def _destination(request: Request) -> str:
+    # Action parameters in any case (Kiota sends DestinationId); Exchange's words when it is missing.
+    destination = action_parameters(await json_object(request)).get("destinationid")
+    if not isinstance(destination, str) or not destination.strip():
+        raise ErrorInvalidParameter("The value of the parameter 'DestinationId' is empty.")
+    return destination.strip()
+
+
+@router.post("/mailFolders/{folder_ref}/move", status_code=201)
+async def move_folder(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.move_folder(rt.db, owner.id, folder_ref, await _destination(request))
+    return _entity(request, row, "mailFolders", 201)
+
+
+@router.post("/mailFolders/{folder_ref}/copy", status_code=201)
+async def copy_folder(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.copy_folder(rt.db, owner.id, folder_ref, await _destination(request))
+    return _entity(request, row, "mailFolders", 201)
+
+
+@router.get("/mailFolders/{folder_ref}/childFolders")
+async def list_child_folders(request: Request, folder_ref: str, owner: Reader, rt: Rt) -> GraphJSONResponse:
+    return await _children(request, owner, rt, folder_ref, _child_path(folder_ref))
+
+
+@router.post("/mailFolders/{folder_ref}/childFolders", status_code=201)
+async def create_child_folder(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.create_folder(rt.db, owner.id, folder_ref, await json_object(request))
+    return _entity(request, row, _child_path(folder_ref), 201)
+
+
+@router.get("/mailFolders/{folder_ref}/childFolders/{child_ref}")
+async def get_child_folder(request: Request, folder_ref: str, child_ref: str, owner: Reader,
+                           rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.get_folder(rt.db, owner.id, child_ref, parent_ref=folder_ref)
+    return _entity(request, row, _child_path(folder_ref))
+
+
+@router.patch("/mailFolders/{folder_ref}/childFolders/{child_ref}")
+async def update_child_folder(request: Request, folder_ref: str, child_ref: str, owner: Writer,
+                              rt: Rt) -> GraphJSONResponse:
+    row = await mailbox.update_folder(rt.db, owner.id, child_ref, await json_object(request), parent_ref=folder_ref)
+    return _entity(request, row, _child_path(folder_ref))
+
+
+@router.delete("/mailFolders/{folder_ref}/childFolders/{child_ref}", status_code=204)
+async def delete_child_folder(folder_ref: str, child_ref: str, owner: Writer, rt: Rt) -> Response:
+    await mailbox.delete_folder(rt.db, owner.id, child_ref, parent_ref=folder_ref)
+    return Response(status_code=204)
+
+
+@router.get("/mailFolders/{folder_ref}/childFolders/{child_ref}/messages")
+async def list_child_folder_messages(request: Request, folder_ref: str, child_ref: str, owner: Reader,
+                                     rt: Rt) -> GraphJSONResponse:
+    # The child's messages are its own /mailFolders/{id}/messages, once it is known to be a child.
+    child = await mailbox.get_folder(rt.db, owner.id, child_ref, parent_ref=folder_ref)
+    return await list_folder_messages(request, child.id, owner, rt)
