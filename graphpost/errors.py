@@ -181,3 +181,40 @@ class RenameDistinguishedFolder(AccessDenied):
 class MoveCopyFailed(GraphError):
     status, code = 400, "ErrorMoveCopyFailed"
     default_message = "The move or copy operation failed."
+
+
+class InvalidQuery(GraphError):
+    # An OData query option Exchange's URI parser cannot read or bind (syntax, an unknown property,
+    # incompatible types): Graph answers mail collections with this code, e.g. "Could not find a
+    # property named 'isJunk' on type 'microsoft.graph.message'."
+    status, code = 400, "RequestBroker--ParseUri"
+    default_message = "The query specified in the URI is not valid."
+
+
+class UnsupportedFilter(GraphError):
+    # Valid OData that Exchange cannot turn into a restriction (endswith, all, any() over recipients,
+    # arithmetic, a property compared with a property): always these words.
+    status, code = 400, "ErrorInvalidUrlQueryFilter"
+    default_message = "The query filter contains one or more invalid nodes."
+
+
+class InefficientFilter(GraphError):
+    # $orderby properties missing from $filter, or out of its order (learn.microsoft.com/graph/api/
+    # user-list-messages, "Using filter and orderby in the same query").
+    status, code = 400, "InefficientFilter"
+    default_message = "The restriction or sort order is too complex for this operation."
+
+
+class SearchWithOrderBy(GraphError):
+    status, code = 400, "SearchWithOrderBy"
+    default_message = "The query parameter '$orderBy' is not supported with '$search'."
+
+
+class SearchWithFilter(GraphError):
+    status, code = 400, "SearchWithFilter"
+    default_message = "The query parameter '$filter' is not supported with '$search'."
+
+
+class InvalidUrlQuery(GraphError):
+    status, code = 400, "ErrorInvalidUrlQuery"
+    default_message = "The query specified in the URI is not valid."

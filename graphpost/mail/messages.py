@@ -16,10 +16,11 @@ from graphpost.mail.lookup import existing, now
 from graphpost.mail.mailbox import find_folder
 from graphpost.mail.model import DRAFT_ONLY, parse_message
 from graphpost.mail.preview import body_preview
+from graphpost.odata.query import CollectionQuery
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
 from graphpost.store.directory import UserRow
-from graphpost.store.mailbox import MessageRow
+from graphpost.store.mailbox import MessagePage, MessageRow
 
 # Columns that mirror a Graph property, by the property's name.
 _COLUMN_OF = {"subject": "subject", "isRead": "is_read", "importance": "importance",
@@ -126,11 +127,12 @@ async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageR
         return await existing(conn, owner, message_id)
 
 
-async def list_messages(db: Database, owner: UserRow, folder_ref: str | None, top: int,
-                        skip: int) -> list[MessageRow]:
+async def list_messages(db: Database, owner: UserRow, folder_ref: str | None,
+                        query: CollectionQuery) -> MessagePage:
+    """A page of the mailbox's messages (or one folder's) that `query` selects, in one snapshot."""
     async with db.read() as conn:
         folder_id = (await find_folder(conn, owner.id, folder_ref, counted=False)).id if folder_ref else None
-        return await store.message_page(conn, owner.id, folder_id, top=top, skip=skip)
+        return await store.message_page(conn, owner.id, folder_id, query)
 
 
 def check_change_key(row: MessageRow, expected: frozenset[str] | None) -> None:

@@ -9,7 +9,8 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.store import bulk
+from graphpost.odata.query import CollectionQuery, Keyset
+from graphpost.store import bulk, queries
 from graphpost.store.schema import folders, messages, users
 
 
@@ -232,17 +233,29 @@ async def message(conn: AsyncConnection, user_id: str, message_id: str, *,
     return _message(row) if row else None
 
 
-async def message_page(conn: AsyncConnection, user_id: str, folder_id: str | None, *, top: int,
-                       skip: int) -> list[MessageRow]:
-    where = messages.c.user_id == user_id
+def message_scope(user_id: str, folder_id: str | None) -> sa.ColumnElement[bool]:
+    """The messages of a mailbox (`folder_id` None) or of one of its folders."""
     if folder_id is not None:
-        where &= messages.c.folder_id == folder_id
-    else:
-        # /messages spans the folders a user sees, not the soft-deleted items.
-        where &= messages.c.folder_id != well_known_folder_id(user_id, "recoverableitemsdeletions")
-    query = (sa.select(messages).where(where)
-             .order_by(messages.c.received_at.desc(), messages.c.id).limit(top).offset(skip))
-    return [_message(row) for row in await conn.execute(query)]
+        # The folder was found in this mailbox (mail/mailbox.find_folder), so its messages are the
+        # owner's: naming the user too would let the planner pick the mailbox-wide index.
+        return messages.c.folder_id == folder_id
+    # /messages spans the folders a user sees, not the soft-deleted items.
+    return (messages.c.user_id == user_id) & (
+        messages.c.folder_id != well_known_folder_id(user_id, "recoverableitemsdeletions"))
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    rows: list[MessageRow]
+    next: Keyset | None          # where the next page starts, if there is one
+    count: int | None            # every matching message, when the query asked for it
+
+
+async def message_page(conn: AsyncConnection, user_id: str, folder_id: str | None,
+                       query: CollectionQuery) -> MessagePage:
+    """One page of the messages a query selects (store/queries.py)."""
+    page = await queries.page(conn, message_scope(user_id, folder_id), query)
+    return MessagePage([_message(row) for row in page.rows], page.next, page.count)
 
 
 async def replace_message(conn: AsyncConnection, old_id: str, row: MessageRow) -> None:

@@ -92,9 +92,13 @@ messages = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
     # `id` changes when the message moves (as Graph's default ids do); this one never does.
     sa.Column("immutable_id", sa.String(200), nullable=False),
-    sa.Index("ix_messages_folder_id_received_at", "folder_id", "received_at"),
+    # Pages of a folder or of the mailbox, newest first, and unread ones (isRead eq false): the
+    # index gives the rows in order, so a page reads its rows and stops (migration 0006).
+    sa.Index("ix_messages_folder_id_received_at_id", "folder_id", "received_at", "id"),
+    sa.Index("ix_messages_folder_id_is_read_received_at_id", "folder_id", "is_read", "received_at", "id"),
     sa.Index("uq_messages_immutable_id", "immutable_id", unique=True),
-    sa.Index("ix_messages_user_id_received_at", "user_id", "received_at"),
+    sa.Index("ix_messages_user_id_received_at_id", "user_id", "received_at", "id"),
+    sa.Index("ix_messages_user_id_is_read_received_at_id", "user_id", "is_read", "received_at", "id"),
 )
 
 # A submission is what was sent, kept for relaying whatever happens to the sender's copies; the

@@ -8,9 +8,11 @@ from graphpost.api.bodies import action_parameters, json_object, message_content
 from graphpost.api.conditions import if_match
 from graphpost.api.prefer import preferences
 from graphpost.api.mailbox import Reader, Rt, Writer
-from graphpost.api.paging import collection, page_of
+from graphpost.api.message_query import message_query, message_select
+from graphpost.api.paging import keyset_collection
 from graphpost.api.resources import message_resource, odata_context, owner_path, server_root
 from graphpost.api.responses import GraphJSONResponse
+from graphpost.api.selection import select_message, selected_path
 from graphpost.errors import ErrorInvalidParameter
 from graphpost.mail import messages, moves
 from graphpost.store.mailbox import MessageRow
@@ -19,22 +21,23 @@ router = APIRouter()
 
 
 def entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
-    context = odata_context(request, f"{owner_path(request)}/messages/$entity")
+    select = message_select(request)
+    context = odata_context(request, f"{owner_path(request)}/{selected_path('messages', select)}/$entity")
     prefer = preferences(request)
-    return GraphJSONResponse({"@odata.context": context, **message_resource(row, server_root(request), prefer)},
-                             status_code=status, headers=prefer.applied())
+    resource = select_message(message_resource(row, server_root(request), prefer), row, select)
+    return GraphJSONResponse({"@odata.context": context, **resource}, status_code=status, headers=prefer.applied())
 
 
 async def _list(request: Request, owner: Reader, rt: Rt, folder_ref: str | None) -> GraphJSONResponse:
-    page = page_of(request)
-    rows = await messages.list_messages(rt.db, owner, folder_ref, page.fetch, page.skip)
+    query = message_query(request)
+    page = await messages.list_messages(rt.db, owner, folder_ref, query)
     server = server_root(request)
     suffix = f"mailFolders('{folder_ref}')/messages" if folder_ref else "messages"
-    context = odata_context(request, f"{owner_path(request)}/{suffix}")
+    context = odata_context(request, f"{owner_path(request)}/{selected_path(suffix, query.select)}")
     prefer = preferences(request)
-    return GraphJSONResponse(collection(request, context, [message_resource(row, server, prefer)
-                                                           for row in rows[:page.top]],
-                                        page, len(rows) > page.top), headers=prefer.applied())
+    items = [select_message(message_resource(row, server, prefer), row, query.select) for row in page.rows]
+    return GraphJSONResponse(keyset_collection(request, context, items, page.count, page.next),
+                             headers=prefer.applied())
 
 
 @router.get("/messages")
