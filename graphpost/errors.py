@@ -183,6 +183,15 @@ class MoveCopyFailed(GraphError):
     default_message = "The move or copy operation failed."
 
 
+class FailedDependency(GraphError):
+    # A $batch request whose dependsOn names a request that did not succeed: Graph answers it with
+    # 424 without running it (https://learn.microsoft.com/graph/json-batching).
+    status, code = 424, "FailedDependency"
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(f"The request depends on request '{dependency}', which did not succeed.")
+
+
 class InvalidQuery(GraphError):
     # An OData query option Exchange's URI parser cannot read or bind (syntax, an unknown property,
     # incompatible types): Graph answers mail collections with this code, e.g. "Could not find a

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.limits import BodyLimitMiddleware
-from graphpost.api.routes import attachments, folders, messages, replies, send, uploads, users
+from graphpost.api.routes import attachments, batch, folders, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime, outbox_state_for
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
@@ -26,7 +26,9 @@ VERSIONS = ("/v1.0", "/beta")
 MAILBOXES = ("/me", "/users/{user_ref}")
 # Routers are matched in order, one after the other: the busiest (sending, messages) go first.
 MAIL_ROUTERS = (send.router, messages.router, folders.router, attachments.router, replies.router)
-ROUTERS = [(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
+# POST /{version}/$batch runs its requests back through the app, so it needs no mailbox prefix.
+ROUTERS = ([(users.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
+           + [(batch.router, "")])
 
 
 # A task run beside the API until it stops (graphpost.server: the delivery worker, inbound SMTP).
