@@ -1,7 +1,10 @@
-"""The baseline for bench/sendmail.py: the same server stack as `graphpost serve`, no graphpost logic.
+"""The baseline for bench/sendmail.py and bench/read.py: the same server stack as `graphpost serve`,
+no graphpost logic.
 
-A FastAPI app with one route, `POST /bare`, that reads the request body (so the request costs the
-same transfer as a real one) and answers 202 with an empty body. It is served exactly as
+A FastAPI app with two routes: `POST /bare` reads the request body (so the request costs the same
+transfer as a real one) and answers 202 with an empty body (sendmail.py); `GET /bare` answers 200
+with a small fixed JSON body, bytes prepared once, so no serialisation per request (read.py). It
+is served exactly as
 graphpost/cli.py's `serve` does: one process, a socket created, bound and listening here (created
 the same way, so the same TCP options) and handed to uvicorn,
 `log_config=None`, `access_log=False`, `lifespan="on"`, the same uvicorn defaults otherwise
@@ -24,10 +27,19 @@ from fastapi import FastAPI, Request, Response
 app = FastAPI(title="bare", docs_url=None, redoc_url=None, openapi_url=None)
 
 
+# What GET /bare answers: a small collection, always the same bytes.
+BARE_JSON = b'{"@odata.context":"bare","value":[{"id":"bare","subject":"bare"}]}'
+
+
 @app.post("/bare", status_code=202)
 async def bare(request: Request) -> Response:
     await request.body()
     return Response(status_code=202)
+
+
+@app.get("/bare")
+async def bare_get() -> Response:
+    return Response(BARE_JSON, media_type="application/json")
 
 
 def main() -> None:

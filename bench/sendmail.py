@@ -26,31 +26,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(HERE))
+
+# The load generator's clients, the measured window, child servers: bench/harness.py, shared with
+# bench/read.py. bench/delivery.py imports some of them from this module (_cpu_ticks is for it).
+from harness import (HOST, REQUEST_TIMEOUT_S, ROOT, HttpxClient, RawClient, Series, Server,  # noqa: E402,F401
+                     _cpu_ticks, _timed, api_get, fmt, graphpost_cli, print_result, ratio, run_loadgen,
+                     run_window)
+
 DOMAIN = "contoso.test"
 SENDER = f"alice@{DOMAIN}"
 TO = [f"bob@{DOMAIN}", f"carol@{DOMAIN}", f"dave@{DOMAIN}"]
 CC = [SENDER]  # alice copies herself: 4 local deliveries + the Sent Items copy per message
 TARGET_JSON_BYTES = 1400  # the sendMail request body, padded to this size
 LOREM = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. "
-REQUEST_TIMEOUT_S = 60.0  # one request; a hung server cannot hold the run forever
-START_TIMEOUT_S = 60.0
 
 
 # ----------------------------------------------------------------------------- request bodies
@@ -78,175 +78,6 @@ def message_bodies() -> tuple[bytes, bytes]:
 
 # ----------------------------------------------------------------------------- load generator
 
-def _cpu_ticks(pid: int, task: int | None = None) -> float:
-    """utime + stime of a process (or of one of its threads), in seconds (Linux /proc)."""
-    try:
-        with open(f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
-def _server_cpu(pid: int | None) -> tuple[float, float]:
-    """(whole process, its main thread = the event loop), CPU seconds."""
-    if not pid:
-        return float("nan"), float("nan")
-    return _cpu_ticks(pid), _cpu_ticks(pid, pid)
-
-
-class RawConnection:
-    """Just enough HTTP/1.1 over asyncio streams: keep-alive, Content-Length or chunked bodies."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, head: bytes, body: bytes) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(head + body if body else head)
-        try:
-            raw = await self.reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            self.close()
-            raise ConnectionError("connection closed before the response")
-        status = int(raw[9:12])
-        lower = raw.lower()
-        close = b"\r\nconnection: close" in lower
-        at = lower.find(b"\r\ncontent-length:")
-        if at >= 0:
-            end = lower.index(b"\r\n", at + 2)
-            length = int(lower[at + 17:end])
-            data = await self.reader.readexactly(length) if length else b""
-        elif b"\r\ntransfer-encoding: chunked" in lower:
-            parts = []
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                if size == 0:
-                    await self.reader.readuntil(b"\r\n")  # no trailers expected
-                    break
-                parts.append(await self.reader.readexactly(size))
-                await self.reader.readexactly(2)
-            data = b"".join(parts)
-        elif status in (204, 304) or status < 200:
-            data = b""
-        else:
-            data = await self.reader.read()
-            close = True
-        if close:
-            self.close()
-        return status, data
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
-class RawClient:
-    name = "raw asyncio HTTP/1.1 keep-alive client"
-
-    def __init__(self, host: str, port: int, token: str | None) -> None:
-        self.host, self.port = host, port
-        auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        self.common = f"Host: {host}:{port}\r\n{auth}User-Agent: graphpost-bench\r\n"
-
-    def connection(self) -> RawConnection:
-        return RawConnection(self.host, self.port)
-
-    def head(self, path: str, body: bytes) -> bytes:
-        kind = "Content-Type: application/json\r\n" if body else ""
-        return f"POST {path} HTTP/1.1\r\n{self.common}{kind}Content-Length: {len(body)}\r\n\r\n".encode()
-
-    async def post(self, conn: RawConnection, head: bytes, body: bytes) -> tuple[int, bytes]:
-        return await conn.request(head, body)
-
-    async def aclose(self) -> None:
-        pass
-
-
-class HttpxClient:
-    name = "httpx.AsyncClient (connection pool)"
-
-    def __init__(self, host: str, port: int, token: str | None, concurrency: int) -> None:
-        import httpx
-        headers = {"User-Agent": "graphpost-bench"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.client = httpx.AsyncClient(
-            base_url=f"http://{host}:{port}", headers=headers, timeout=REQUEST_TIMEOUT_S,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
-
-    def connection(self) -> None:
-        return None
-
-    def head(self, path: str, body: bytes) -> Any:
-        return (path, {"Content-Type": "application/json"} if body else {})
-
-    async def post(self, conn: None, head: Any, body: bytes) -> tuple[int, bytes]:
-        path, headers = head
-        response = await self.client.post(path, content=body, headers=headers)
-        return response.status_code, response.content
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-
-class Series:
-    """One kind of request (or operation): window samples and whole-run status counts."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []  # successful, completed inside the window
-        self.window_errors = 0
-        self.statuses: dict[str, int] = {}  # the whole run, warm-up and drain included
-        self.error_samples: list[str] = []
-
-    def record(self, status: int | str, started: float, ended: float, t0: float, t1: float,
-               body: bytes = b"") -> bool:
-        ok = isinstance(status, int) and 200 <= status < 300
-        self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
-        if not ok and len(self.error_samples) < 3:
-            self.error_samples.append(f"{status}: {body[:300].decode('utf-8', 'replace')}")
-        if t0 <= ended <= t1:
-            if ok:
-                self.latencies.append(ended - started)
-            else:
-                self.window_errors += 1
-        return ok
-
-    def summary(self, seconds: float) -> dict[str, Any]:
-        lat = sorted(self.latencies)
-
-        def pct(p: float) -> float:
-            if not lat:
-                return float("nan")
-            return lat[min(len(lat) - 1, max(0, math.ceil(p / 100 * len(lat)) - 1))] * 1000  # nearest rank
-
-        ok_total = sum(n for s, n in self.statuses.items() if s.isdigit() and 200 <= int(s) < 300)
-        return {"count": len(lat), "rate": len(lat) / seconds, "p50_ms": pct(50), "p99_ms": pct(99),
-                "mean_ms": (sum(lat) / len(lat) * 1000) if lat else float("nan"),
-                "max_ms": lat[-1] * 1000 if lat else float("nan"),
-                "window_errors": self.window_errors, "ok_total": ok_total,
-                "errors_total": sum(self.statuses.values()) - ok_total,
-                "statuses": self.statuses, "error_samples": self.error_samples}
-
-
-async def _timed(client: Any, conn: Any, head: bytes, body: bytes) -> tuple[int | str, bytes]:
-    try:
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):  # cheaper than wait_for (no extra task)
-            return await client.post(conn, head, body)
-    except TimeoutError:
-        if conn is not None:
-            conn.close()
-        return "timeout", b""
-    except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
-        if conn is not None:
-            conn.close()
-        return f"connection-error ({type(exc).__name__})", str(exc).encode()
-
 
 async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     host, port, workload = spec["host"], spec["port"], spec["workload"]
@@ -256,11 +87,8 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     send_mail_body, draft_body = message_bodies()
     series = {name: Series() for name in
               {"bare": ["bare"], "sendmail": ["sendmail"], "draft_send": ["op", "create", "send"]}[workload]}
-    start = time.perf_counter()
-    t0 = start + warmup
-    t1 = t0 + seconds
 
-    async def worker() -> None:
+    async def worker(t0: float, t1: float) -> None:
         conn = client.connection()
         if workload == "bare":
             head, body = client.head("/bare", send_mail_body), send_mail_body
@@ -292,20 +120,11 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
             if conn is not None:
                 conn.close()
 
-    tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
-    server_pid = spec.get("server_pid")
-    await asyncio.sleep(max(0.0, t0 - time.perf_counter()))
-    w0, c0, (s0, m0) = time.perf_counter(), time.process_time(), _server_cpu(server_pid)
-    await asyncio.sleep(max(0.0, t1 - time.perf_counter()))
-    w1, c1, (s1, m1) = time.perf_counter(), time.process_time(), _server_cpu(server_pid)
-    await asyncio.gather(*tasks)
+    cpu = await run_window(worker, concurrency, warmup, seconds, spec.get("server_pid"))
     await client.aclose()
-    elapsed = w1 - w0
     return {"workload": workload, "client": client.name, "concurrency": concurrency, "seconds": seconds,
             "warmup": warmup, "series": {name: s.summary(seconds) for name, s in series.items()},
-            "loadgen_cpu_pct": (c1 - c0) / elapsed * 100, "server_cpu_pct": (s1 - s0) / elapsed * 100,
-            "server_loop_cpu_pct": (m1 - m0) / elapsed * 100,
-            "body_bytes": {"sendmail": len(send_mail_body), "draft": len(draft_body)}}
+            **cpu, "body_bytes": {"sendmail": len(send_mail_body), "draft": len(draft_body)}}
 
 
 def loadgen_main() -> None:
@@ -316,73 +135,12 @@ def loadgen_main() -> None:
 
 # ----------------------------------------------------------------------------- orchestration
 
-class Server:
-    """A child process that prints `... listening on http://HOST:PORT` once it is bound."""
-
-    def __init__(self, name: str, argv: list[str], logdir: Path, env: dict[str, str] | None = None) -> None:
-        self.name = name
-        self.out = logdir / f"{name}.stdout"
-        self.err = logdir / f"{name}.stderr"
-        with open(self.out, "wb") as out, open(self.err, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
-                                         env=env)
-        self.port = self._wait_for_port()
-
-    def _wait_for_port(self) -> int:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", self.out.read_text(errors="replace"))
-            if found and self._accepts(int(found.group(1))):
-                # The port is printed once bound; uvicorn listens a moment later.
-                return int(found.group(1))
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise SystemExit(f"{self.name} did not start; stderr:\n{self.err.read_text(errors='replace')[-3000:]}")
-
-    @staticmethod
-    def _accepts(port: int) -> bool:
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # uvicorn: finish in-flight requests, then exit
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-def graphpost_cli(args: list[str], common: list[str]) -> str:
-    done = subprocess.run([str(Path(sys.executable).with_name("graphpost")), *args, *common], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"graphpost {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout.strip()
-
-
 def load(port: int, workload: str, args: argparse.Namespace, token: str | None = None,
          server_pid: int | None = None) -> dict[str, Any]:
     spec = {"host": HOST, "port": port, "workload": workload, "concurrency": args.concurrency,
             "warmup": args.warmup, "seconds": args.seconds, "client": args.client, "token": token,
             "server_pid": server_pid}
-    done = subprocess.run([sys.executable, __file__, "--loadgen"], input=json.dumps(spec), capture_output=True,
-                          text=True, timeout=args.warmup + args.seconds + REQUEST_TIMEOUT_S + 60)
-    if done.returncode != 0:
-        raise SystemExit(f"load generator failed:\n{done.stderr}")
-    return json.loads(done.stdout)
-
-
-def api_get(port: int, token: str, path: str) -> dict[str, Any]:
-    request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    return run_loadgen(__file__, spec, timeout=args.warmup + args.seconds + REQUEST_TIMEOUT_S + 60)
 
 
 def folder_counts(port: int, tokens: dict[str, str]) -> dict[str, int]:
@@ -425,21 +183,6 @@ def durability(database_url: str | None, data_dir: Path) -> str:
             "answered after its transaction commits to the WAL, so a killed process loses nothing "
             "(only an OS crash or power loss could lose the last commits)")
 
-
-def ratio(x: float, y: float) -> float:
-    return x / y if y else float("nan")
-
-
-def fmt(value: float, digits: int = 1) -> str:
-    return "n/a" if value != value else f"{value:,.{digits}f}"
-
-
-def print_result(label: str, result: dict[str, Any], name: str, unit: str = "req/s") -> None:
-    s = result["series"][name]
-    print(f"  {label:<44} {fmt(s['rate']):>9} {unit:<6} p50 {fmt(s['p50_ms'], 2):>7} ms  "
-          f"p99 {fmt(s['p99_ms'], 2):>7} ms  errors {s['window_errors']} in window, {s['errors_total']} in run")
-    for sample in s["error_samples"]:
-        print(f"      error sample: {sample}")
 
 
 def print_profile(path: Path, log: str, top: int = 25) -> None:
