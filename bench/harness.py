@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable, Coroutine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -209,7 +209,7 @@ async def _timed(client: Any, conn: Any, head: bytes, body: bytes) -> tuple[int 
 
 
 
-async def run_window(worker: Callable[[float, float], Awaitable[None]], concurrency: int, warmup: float,
+async def run_window(worker: Callable[[float, float], Coroutine[Any, Any, None]], concurrency: int, warmup: float,
                      seconds: float, server_pid: int | None = None,
                      others: dict[str, Callable[[], float]] | None = None) -> dict[str, float]:
     """Run `concurrency` copies of `worker(t0, t1)` (each stops starting requests at t1, a

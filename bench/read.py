@@ -129,7 +129,8 @@ def _paragraphs(rng: random.Random, count: int) -> list[str]:
     """A pool of prose paragraphs, 150-450 characters each."""
     pool = []
     for _ in range(count):
-        words, size = [], rng.randint(150, 450)
+        words: list[str] = []
+        size = rng.randint(150, 450)
         while sum(len(w) + 1 for w in words) < size:
             words.append(rng.choice(WORDS))
         text = " ".join(words)
@@ -279,7 +280,7 @@ async def seed(database_url: str, upn: str, count: int, unread_share: float, bat
 async def empty_postgres(url: str) -> None:
     """Drop everything in the database's public schema (graphpost_bench is the bench's own), unless
     another client is connected to it."""
-    import asyncpg  # type: ignore[import-not-found]
+    import asyncpg  # type: ignore[import-not-found,import-untyped,unused-ignore]
     conn = await asyncpg.connect(re.sub(r"^postgresql\+\w+://", "postgresql://", url))
     try:
         others = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

@@ -157,7 +157,7 @@ def durability(database_url: str | None, data_dir: Path) -> str:
     if database_url and not database_url.startswith("sqlite"):
         setting = "unknown"
         try:
-            import asyncpg  # type: ignore[import-not-found]
+            import asyncpg  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
             async def show() -> str:
                 conn = await asyncpg.connect(re.sub(r"^postgresql\+\w+://", "postgresql://", database_url))
@@ -185,7 +185,28 @@ def durability(database_url: str | None, data_dir: Path) -> str:
 
 
 
-def print_profile(path: Path, log: str, top: int = 25) -> None:
+def start_profiler(args: argparse.Namespace, pid: int, profile: Path, tmp: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy on the graphpost process for one workload (warm-up and window)."""
+    if not args.py_spy:
+        return None
+    with open(tmp / "py-spy.log", "wb") as spy_log:
+        return subprocess.Popen([args.py_spy, "record", "--pid", str(pid), "--rate", "250",
+                                 "--format", "raw", "--full-filenames", "--threads", "--nonblocking",
+                                 "--duration", str(int(args.warmup + args.seconds)), "-o", str(profile)],
+                                stdout=spy_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def stop_profiler(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is None:
+        return
+    try:
+        spy.wait(60)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.wait(5)
+
+
+def print_profile(path: Path, log: str, workload: str, top: int = 25) -> None:
     """Hotspots from py-spy's collapsed stacks: self time by function, and inclusive time."""
     if not path.exists():
         print(f"py-spy wrote no profile:\n{log[-2000:]}")
@@ -208,7 +229,7 @@ def print_profile(path: Path, log: str, top: int = 25) -> None:
     if not total:
         print("py-spy recorded no samples")
         return
-    print(f"profile of graphpost during (b) (py-spy, all threads, {total} busy samples; samples idle in "
+    print(f"profile of graphpost during ({workload}) (py-spy, all threads, {total} busy samples; samples idle in "
           f"select/queue waits left out; raw stacks: {path}):")
     print("  self time (where the CPU is spent):")
     for name, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
@@ -251,6 +272,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs, database)")
     parser.add_argument("--py-spy", metavar="PATH", help="profile graphpost during (b) with this py-spy binary "
                         "(the profiler slows the server: use the figures of a run without it)")
+    parser.add_argument("--profile", choices=("b", "c"), default="b", help="the workload --py-spy profiles [b]")
     parser.add_argument("--profile-out", metavar="FILE", help="where to write the raw py-spy stacks")
     parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -293,22 +315,13 @@ def main() -> None:
                     tmp)
         servers.append(gp)
         before = folder_counts(gp.port, tokens)
-        spy = None
-        if args.py_spy:
-            profile = (Path(args.profile_out) if args.profile_out else tmp / "sendmail.pyspy.txt").resolve()
-            with open(tmp / "py-spy.log", "wb") as spy_log:
-                spy = subprocess.Popen([args.py_spy, "record", "--pid", str(gp.proc.pid), "--rate", "250",
-                                        "--format", "raw", "--full-filenames", "--threads", "--nonblocking",
-                                        "--duration", str(int(args.warmup + args.seconds)), "-o", str(profile)],
-                                       stdout=spy_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        profile = (Path(args.profile_out) if args.profile_out else tmp / "sendmail.pyspy.txt").resolve()
+        spy = start_profiler(args, gp.proc.pid, profile, tmp) if args.profile == "b" else None
         b = load(gp.port, "sendmail", args, tokens[SENDER], gp.proc.pid)
-        if spy is not None:
-            try:
-                spy.wait(60)
-            except subprocess.TimeoutExpired:
-                spy.kill()
-                spy.wait(5)
+        stop_profiler(spy)
+        spy = start_profiler(args, gp.proc.pid, profile, tmp) if args.profile == "c" else spy
         c = load(gp.port, "draft_send", args, tokens[SENDER], gp.proc.pid)
+        stop_profiler(spy)
         after = folder_counts(gp.port, tokens)
         gp.stop()
 
@@ -341,9 +354,9 @@ def main() -> None:
             print(f"  {label} {fmt(total_pct, 0):>4}% ({fmt(loop_pct, 0)}%; {fmt(total_pct - loop_pct, 0)}%) / "
                   f"{fmt(r['loadgen_cpu_pct'], 0):>4}%   "
                   f"server CPU per {'op' if name == 'op' else 'request'}: {fmt(per, 2)} ms")
-        if spy is not None:
+        if args.py_spy:
             print()
-            print_profile(profile, (tmp / "py-spy.log").read_text(errors="replace"))
+            print_profile(profile, (tmp / "py-spy.log").read_text(errors="replace"), args.profile)
         print()
         print("durability: " + durability(args.database_url, data_dir))
 
