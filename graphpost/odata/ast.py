@@ -10,8 +10,23 @@ from typing import Any, Union
 
 
 @dataclass(frozen=True)
+class EnumValue:
+    """An enumeration literal written with its type name, `microsoft.graph.importance'high'`; only
+    binding against a property's type tells whether the type and member exist."""
+    type_name: str
+    member: str
+
+    @property
+    def text(self) -> str:
+        """The literal as written (a quote in the member doubled, as in any OData string)."""
+        member = self.member.replace("'", "''")
+        return f"{self.type_name}'{member}'"
+
+
+@dataclass(frozen=True)
 class Literal:
-    """A constant: `kind` is string, boolean, null, integer, decimal, datetime, date or guid."""
+    """A constant: `kind` is string, boolean, null, integer, decimal, datetime, date, guid or enum
+    (an EnumValue)."""
     kind: str
     value: Any
     position: int

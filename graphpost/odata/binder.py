@@ -42,6 +42,8 @@ def _unknown(name: str, owner: EdmType) -> InvalidQuery:
 
 
 def _literal_type(literal: ast.Literal) -> str:
+    if literal.kind == "enum":
+        return literal.value.type_name
     if literal.kind == "integer" and not -2**31 <= literal.value < 2**31:
         return "Edm.Int64"
     return _LITERAL_TYPES.get(literal.kind, "Edm.Untyped")
@@ -55,6 +57,21 @@ def _unknown_function(name: str) -> InvalidQuery:
 def _incompatible(left: str, right: str, operator: str) -> InvalidQuery:
     return InvalidQuery(f"A binary operator with incompatible types was detected. Found operand types '{left}' "
                         f"and '{right}' for operator kind '{operator}'.")
+
+
+def _enum_member(kind: EdmType, literal: ast.Literal) -> str:
+    """The member a string (`'high'`) or a qualified enum literal (`microsoft.graph.importance'high'`)
+    names, in Graph's spelling. ODL refuses another type's name as it refuses an unknown member,
+    naming the literal as written; type names, like members, are read in any case."""
+    if literal.kind == "string":
+        member, written = kind.member(literal.value), literal.value
+    else:
+        value: ast.EnumValue = literal.value
+        member = kind.member(value.member) if value.type_name.lower() == kind.name.lower() else None
+        written = value.text
+    if member is None:
+        raise InvalidQuery(f"The string '{written}' is not a valid enumeration type constant.")
+    return member
 
 
 class _Binder:
@@ -190,11 +207,8 @@ class _Binder:
             # A date against a point in time: its midnight, in UTC (Graph's mail times are UTC).
             day: date = literal.value
             return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        if kind.kind == Kind.ENUM and literal.kind == "string":
-            member = kind.member(literal.value)
-            if member is None:
-                raise InvalidQuery(f"The string '{literal.value}' is not a valid enumeration type constant.")
-            return member
+        if kind.kind == Kind.ENUM and literal.kind in ("string", "enum"):
+            return _enum_member(kind, literal)
         raise _incompatible(written[0], written[1], _COMPARISONS[operator])
 
     def comparison(self, operator: str, operand: Property | Element, value: Any) -> Condition:

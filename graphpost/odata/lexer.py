@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from graphpost.errors import InvalidQuery
+from graphpost.odata.ast import EnumValue
 
 END = "end"
 PUNCTUATION = {"(": "(", ")": ")", ",": ",", ":": ":", "/": "/", "-": "-"}
@@ -107,7 +108,10 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("string", text[position:end], value, position))
             position = end
             continue
-        if char.isdigit() or (char == "-" and position + 1 < len(text) and text[position + 1].isdigit()):
+        # A GUID may begin with a hex letter (deadbeef-…): the ABNF's guidValue is 8HEXDIG "-" …, and
+        # Graph's URI parser (ODL ExpressionLexer.TryIdentifierToken) tries a GUID before an identifier.
+        if char.isdigit() or (char == "-" and position + 1 < len(text) and text[position + 1].isdigit()) \
+                or _GUID.match(text, position):
             literal = _literal(text, position)
             if literal is None:
                 raise syntax_error(text, position)
@@ -121,6 +125,13 @@ def tokenize(text: str) -> list[Token]:
         identifier = _IDENTIFIER.match(text, position)
         if identifier:
             word = identifier.group(0)
+            if "." in word and text.startswith("'", identifier.end()):
+                # A qualified enumeration literal, Namespace.EnumType'member' (ABNF: enum =
+                # [ qualifiedEnumTypeName ] SQUOTE enumValue SQUOTE); ODL wants no space before the quote.
+                member, end = _string(text, identifier.end())
+                tokens.append(Token("enum", text[position:end], EnumValue(word, member), position))
+                position = end
+                continue
             kind, literal = KEYWORD_LITERALS.get(word.lower(), ("identifier", word))
             tokens.append(Token(kind, word, literal, position))
             position = identifier.end()

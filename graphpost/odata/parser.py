@@ -110,7 +110,7 @@ class _Parser:
             if self.peek().kind == "(":
                 return self.call()
             return self.member()
-        if token.kind in ("string", "integer", "decimal", "boolean", "null", "datetime", "date", "guid"):
+        if token.kind in ("string", "integer", "decimal", "boolean", "null", "datetime", "date", "guid", "enum"):
             self.advance()
             return ast.Literal(token.kind, token.value, token.position)
         raise self.error("Expression expected")

@@ -20,7 +20,10 @@ TEXT_FIELDS = frozenset({"subject", "body", "from", "to", "cc", "bcc", "particip
 _ALIASES = {"hasattachment": "hasattachments", "categories": "category", "attachments": "attachment"}
 FIELDS = TEXT_FIELDS | {"hasattachments", "importance", "received", "sent", "kind"}
 _RESTRICTION = re.compile(r"([A-Za-z]+)(:|<>|>=|<=|=|>|<)(.*)", re.S)
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S")
+# The layouts KQL reads a date in, each with how long a value so written lasts: a date is its
+# whole day, a time of day its whole second (received:2020-01-15T10:00:00Z is that second).
+_DATE_FORMATS = (("%Y-%m-%d", timedelta(days=1)), ("%m/%d/%Y", timedelta(days=1)),
+                 ("%Y-%m-%dT%H:%M:%SZ", timedelta(seconds=1)), ("%Y-%m-%dT%H:%M:%S", timedelta(seconds=1)))
 
 
 @dataclass(frozen=True)
@@ -74,30 +77,33 @@ def _unquoted(word: str) -> str:
     return word[1:-1] if len(word) > 2 and word[0] == word[-1] == "'" else word
 
 
-def _day(value: str) -> datetime | None:
-    for layout in _DATE_FORMATS:
+def _span(value: str) -> tuple[datetime, datetime] | None:
+    """The time a written date or time of day stands for, [start, end)."""
+    for layout, length in _DATE_FORMATS:
         try:
-            return datetime.strptime(value, layout).replace(tzinfo=timezone.utc)
+            start = datetime.strptime(value, layout).replace(tzinfo=timezone.utc)
         except ValueError:
             continue
+        return start, start + length
     return None
 
 
 def _dates(field: str, operator: str, value: str) -> SearchNode:
+    # Every comparison is with the whole span, as `:` is: `>` starts after it, `<=` ends with it,
+    # `<>` leaves it out, and a range runs from the start of its first span to the end of its last.
     if ".." in value and operator in (":", "="):
-        low, high = (_day(part) for part in value.split("..", 1))
-        return DateRange(field, low, high + timedelta(days=1)) if low and high else Nothing()
-    day = _day(value)
-    if day is None:
+        low, high = (_span(part) for part in value.split("..", 1))
+        return DateRange(field, low[0], high[1]) if low and high else Nothing()
+    span = _span(value)
+    if span is None:
         return Nothing()
-    whole_day = len(value) <= 10
-    after = day + timedelta(days=1) if whole_day else day
+    start, end = span
     if operator in (":", "="):
-        return DateRange(field, day, after if whole_day else day + timedelta(seconds=1))
+        return DateRange(field, start, end)
     if operator == "<>":
-        return Exclude(DateRange(field, day, after))
-    return {">": DateRange(field, after, None), ">=": DateRange(field, day, None),
-            "<": DateRange(field, None, day), "<=": DateRange(field, None, after)}[operator]
+        return Exclude(DateRange(field, start, end))
+    return {">": DateRange(field, end, None), ">=": DateRange(field, start, None),
+            "<": DateRange(field, None, start), "<=": DateRange(field, None, end)}[operator]
 
 
 def _restriction(field: str, operator: str, value: str) -> SearchNode:
@@ -234,11 +240,18 @@ class _Reader:
         return Text(None, _unquoted(word))
 
 
+def _one_string(query: str) -> bool:
+    """Whether double quotes wrap the whole query as one string, as Graph's docs write $search
+    ($search="subject:lunch", a phrase within escaped: $search="\\"on Friday\\""). `"lunch" OR
+    "pizza"` is two phrases: the quotes in between are not escaped."""
+    return len(query) >= 2 and query[0] == query[-1] == '"' and '"' not in query[1:-1].replace('\\"', "")
+
+
 def parse_search(text: str) -> SearchNode:
     """The KQL of a `$search` value; the value may be wrapped in double quotes, as Graph's docs
     write it ($search="pizza")."""
     query = text.strip()
-    if len(query) >= 2 and query.startswith('"') and query.endswith('"'):
+    if _one_string(query):
         query = query[1:-1]
     reader = _Reader(query)
     if not query.strip():

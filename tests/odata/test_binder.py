@@ -279,10 +279,35 @@ def test_past_the_comparison_limit_a_filter_is_too_complex(text: str) -> None:
         InefficientFilter, "InefficientFilter", "The restriction or sort order is too complex for this operation.")
 
 
-@pytest.mark.xfail(strict=True, reason="OData's qualified enum literal (Namespace.EnumType'member') is a syntax "
-                                       "error; Graph's URI parser (ODL) binds it like 'high'")
 def test_an_enumeration_value_may_be_written_with_its_type_name() -> None:
     assert bind("importance eq microsoft.graph.importance'high'") == Compare("eq", IMPORTANCE_, "high")
+
+
+@pytest.mark.parametrize(("text", "condition"), [
+    ("importance ne Microsoft.Graph.Importance'LOW'", Compare("ne", IMPORTANCE_, "low")),
+    ("microsoft.graph.importance'high' eq importance", Compare("eq", IMPORTANCE_, "high")),
+    ("flag/flagStatus eq microsoft.graph.followupFlagStatus'flagged'",
+     Compare("eq", Property("flag/flagStatus", FLAG_STATUS), "flagged")),
+])
+def test_a_typed_enumeration_value_is_read_in_any_case_like_a_string(text: str, condition: Condition) -> None:
+    assert bind(text) == condition
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # As ODL does, the literal is named as written.
+    ("importance eq microsoft.graph.importance'bogus'",
+     "The string 'microsoft.graph.importance'bogus'' is not a valid enumeration type constant."),
+    ("importance eq microsoft.graph.bodyType'html'",
+     "The string 'microsoft.graph.bodyType'html'' is not a valid enumeration type constant."),
+    ("subject eq microsoft.graph.importance'high'",
+     incompatible("Edm.String", "microsoft.graph.importance", "Equal")),
+    ("id eq deadbeef-1234-1234-1234-123456789abc", incompatible("Edm.String", "Edm.Guid", "Equal")),
+    # ODL wants the quote right after the type name.
+    ("importance eq microsoft.graph.importance 'high'",
+     "Syntax error at position 41 in 'importance eq microsoft.graph.importance 'high''."),
+])
+def test_a_typed_enumeration_value_of_another_type_or_member_is_refused(text: str, message: str) -> None:
+    assert refusal(lambda: bind(text)) == (InvalidQuery, PARSE_URI, message)
 
 
 # -- $orderby ---------------------------------------------------------------------------------------

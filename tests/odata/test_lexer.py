@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from graphpost.errors import InvalidQuery
+from graphpost.odata.ast import EnumValue
 from graphpost.odata.lexer import Token, tokenize
 from tests.odata.refusals import PARSE_URI, refusal
 
@@ -142,9 +143,24 @@ def test_text_that_cannot_be_read_is_a_parse_uri_error_naming_where(text: str, m
     assert refusal(lambda: tokenize(text)) == (InvalidQuery, PARSE_URI, message)
 
 
-@pytest.mark.xfail(strict=True, reason="a GUID that begins with a letter is read as an identifier, a '-' and "
-                                       "numbers; OData's ABNF (guidValue = 8HEXDIG ...) and Graph's URI parser "
-                                       "(ODL ExpressionLexer.TryIdentifierToken) read it as a GUID literal")
-def test_a_guid_that_begins_with_a_hex_letter_is_a_guid() -> None:
-    text = "deadbeef-1234-1234-1234-123456789abc"
+@pytest.mark.parametrize("text", ["deadbeef-1234-1234-1234-123456789abc", "ABCDEF01-0000-0000-0000-00000000000F"])
+def test_a_guid_that_begins_with_a_hex_letter_is_a_guid(text: str) -> None:
     assert only_token(text) == Token("guid", text, text, 0)
+
+
+@pytest.mark.parametrize("text", ["deadbeef", "deadbeef-1234"])
+def test_a_word_that_only_begins_like_a_guid_is_not_one(text: str) -> None:
+    assert tokenize(text)[0].kind == "identifier"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("microsoft.graph.importance'high'", EnumValue("microsoft.graph.importance", "high")),
+    ("Microsoft.Graph.Importance'it''s'", EnumValue("Microsoft.Graph.Importance", "it's")),
+])
+def test_a_qualified_name_right_before_a_quote_is_an_enumeration_literal(text: str, value: EnumValue) -> None:
+    assert only_token(text) == Token("enum", text, value, 0)
+    assert value.text == text
+
+
+def test_an_unqualified_name_before_a_quote_is_no_enumeration_literal() -> None:
+    assert [token.kind for token in tokenize("importance'high'")] == ["identifier", "string", "end"]
