@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -51,8 +52,24 @@ def user_resource(user: UserRow) -> dict[str, Any]:
 
 
 def _timestamp(value: datetime | None) -> str | None:
-    # Graph writes UTC with a Z and whole seconds.
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    # Graph writes UTC with a Z and whole seconds. isoformat is faster than strftime, and a page
+    # of messages formats four timestamps per message.
+    if value is None:
+        return None
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
+
+
+# Ids are base64: only three of its characters need escaping in a URL, and three replaces do it
+# several times faster than urllib's quote, which webLink would call for every message of a page.
+_BASE64 = re.compile(r"[A-Za-z0-9_\-+/=]*")
+
+
+def _quoted_id(item_id: str) -> str:
+    if _BASE64.fullmatch(item_id):
+        return item_id.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    return quote(item_id, safe="")
 
 
 def message_resource(row: MessageRow, server: str, prefer: Preferences = NO_PREFERENCES) -> dict[str, Any]:
@@ -81,7 +98,7 @@ def message_resource(row: MessageRow, server: str, prefer: Preferences = NO_PREF
         "isReadReceiptRequested": data.get("isReadReceiptRequested", False),
         "isRead": row.is_read,
         "isDraft": row.is_draft,
-        "webLink": f"{server}/owa/?ItemID={quote(message_id, safe='')}&exvsurl=1&viewmodel=ReadMessageItem",
+        "webLink": f"{server}/owa/?ItemID={_quoted_id(message_id)}&exvsurl=1&viewmodel=ReadMessageItem",
         "inferenceClassification": data.get("inferenceClassification", "focused"),
         "body": body_types.as_type(data.get("body"), prefer.body_type),
         "sender": data.get("sender"),
