@@ -1,12 +1,11 @@
-"""$top / $skip and @odata.nextLink for collections: offset pages (folders), and keyset pages with
-an opaque $skiptoken (messages)."""
+"""The OData system query options of a collection, $top / $skip / $count, and keyset pages with an
+opaque $skiptoken (messages; folders page by offset, api/folder_query.py)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from typing import Any, Sequence
 from urllib.parse import urlencode
 
@@ -17,46 +16,6 @@ from graphpost.errors import BadRequest, InvalidQuery, InvalidUrlQuery
 from graphpost.odata.query import Keyset
 
 MAX_TOP = 1000
-
-
-@dataclass(frozen=True)
-class Page:
-    top: int
-    skip: int
-
-    @property
-    def fetch(self) -> int:
-        """Rows to ask for: one more than a page tells whether another page exists."""
-        return self.top + 1
-
-
-def _int_option(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Invalid value '{raw}' for query option '{name}'.") from None
-    if not low <= value <= high:
-        raise BadRequest(f"Invalid value '{raw}' for query option '{name}': it must be between {low} and {high}.")
-    return value
-
-
-def page_of(request: Request, default_top: int = 10) -> Page:
-    # Graph takes $top=0 (an empty page, useful with $count).
-    return Page(_int_option(request, "$top", default_top, 0, MAX_TOP),
-                _int_option(request, "$skip", 0, 0, 2**31 - 1))
-
-
-def collection(request: Request, context: str, items: Sequence[dict[str, Any]], page: Page,
-               more: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"@odata.context": context, "value": list(items)}
-    if more and page.top > 0:
-        query = {key: value for key, value in request.query_params.items() if key not in ("$top", "$skip")}
-        query.update({"$top": str(page.top), "$skip": str(page.skip + page.top)})
-        body["@odata.nextLink"] = f"{str(request.url).split('?', 1)[0]}?{urlencode(query)}"
-    return body
 
 
 # -- message collections: the OData options, keyset pages and their $skiptoken ------------------
@@ -126,20 +85,24 @@ def keyset_of(token: str) -> Keyset:
     return Keyset(tuple(values), served)
 
 
-def _is_paging(key: str, beta: bool) -> bool:
-    name = key.lower()
-    if beta and not name.startswith("$"):
-        name = f"${name}"
-    return name in ("$skip", "$skiptoken")
+def url_with(request: Request, replaced: tuple[str, ...], added: list[tuple[str, str]]) -> str:
+    """The request's own URL with every option kept as the client wrote it, but the system
+    options in `replaced` (in any spelling beta takes) replaced by `added`: a next page's link."""
+    beta = request.url.path.startswith("/beta/")
+
+    def is_replaced(key: str) -> bool:
+        name = key.lower()
+        if beta and not name.startswith("$"):
+            name = f"${name}"
+        return name in replaced
+
+    kept = [(key, value) for key, value in request.query_params.multi_items() if not is_replaced(key)]
+    return f"{str(request.url).split('?', 1)[0]}?{urlencode(kept + added)}"
 
 
 def next_link(request: Request, keyset: Keyset) -> str:
-    """The request's own URL with every option kept as the client wrote it, but $skip and
-    $skiptoken replaced by the $skiptoken of the next page."""
-    beta = request.url.path.startswith("/beta/")
-    kept = [(key, value) for key, value in request.query_params.multi_items() if not _is_paging(key, beta)]
-    kept.append(("$skiptoken", skiptoken(keyset)))
-    return f"{str(request.url).split('?', 1)[0]}?{urlencode(kept)}"
+    """A message page's successor: $skip and $skiptoken replaced by the next page's $skiptoken."""
+    return url_with(request, ("$skip", "$skiptoken"), [("$skiptoken", skiptoken(keyset))])
 
 
 def keyset_collection(request: Request, context: str, items: Sequence[dict[str, Any]], count: int | None,

@@ -1,12 +1,12 @@
 """`$select` applied to resources already shaped (api/resources.py): the named properties in
-Graph's order, with `id` and `@odata.etag` always there, and the @odata.context naming the
-selection (…/messages(subject,from)), as Graph writes it."""
+Graph's order, with `id` and `@odata.etag` (where the resource has one: a folder has none) always
+there, and the @odata.context naming the selection (…/messages(subject,from)), as Graph writes it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphpost.odata.entities import MESSAGE
+from graphpost.odata.entities import MAIL_FOLDER, MESSAGE
 from graphpost.odata.types import EntityType
 from graphpost.store.mailbox import MessageRow
 
@@ -40,3 +40,7 @@ def select_message(resource: dict[str, Any], row: MessageRow, select: tuple[str,
     if "internetMessageHeaders" in select:
         extra["internetMessageHeaders"] = row.data.get("internetMessageHeaders", [])
     return selected(resource, select, MESSAGE, extra)
+
+
+def select_folder(resource: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, Any]:
+    return resource if select is None else selected(resource, select, MAIL_FOLDER)

@@ -15,10 +15,11 @@ from graphpost.errors import (DeleteDistinguishedFolder, FolderExists, ItemNotFo
 from graphpost.mail import folders as well_known
 from graphpost.mail import ids
 from graphpost.mail import lookup
+from graphpost.odata.query import CollectionQuery
 from graphpost.store import attachments as attachment_store
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
-from graphpost.store.mailbox import FolderRow, MessageRow
+from graphpost.store.mailbox import FolderPage, FolderRow, MessageRow
 
 
 async def provision(conn: AsyncConnection, user_id: str, now: datetime) -> None:
@@ -42,12 +43,13 @@ async def find_folder(conn: AsyncConnection, user_id: str, ref: str, *, counted:
     return found
 
 
-async def child_folders(db: Database, user_id: str, parent_ref: str, *, include_hidden: bool, top: int,
-                        skip: int) -> list[FolderRow]:
-    """`…/mailFolders/{ref}/childFolders`; `/mailFolders` itself is the children of msgfolderroot."""
+async def child_folders(db: Database, user_id: str, parent_ref: str, *, include_hidden: bool,
+                        query: CollectionQuery) -> FolderPage:
+    """`…/mailFolders/{ref}/childFolders`; `/mailFolders` itself is the children of msgfolderroot.
+    The page, and its count when asked, come from one snapshot."""
     async with db.read() as conn:
         parent = await find_folder(conn, user_id, parent_ref, counted=False)
-        return await store.child_folders(conn, user_id, parent.id, include_hidden=include_hidden, top=top, skip=skip)
+        return await store.child_folders(conn, user_id, parent.id, include_hidden=include_hidden, query=query)
 
 
 async def get_folder(db: Database, user_id: str, ref: str, parent_ref: str | None = None) -> FolderRow:

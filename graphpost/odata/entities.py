@@ -59,11 +59,18 @@ MAIL_FOLDER_TYPE = complex_type(
     totalItemCount=INT32, isHidden=BOOLEAN,
 )
 
+# Every property of a folder is a plain value Exchange keeps on the folder (PR_DISPLAY_NAME,
+# PR_CONTENT_COUNT, PR_CONTENT_UNREAD, PR_FOLDER_CHILD_COUNT…), so its hierarchy table can restrict
+# and sort on each. Confirmed for displayName (eq, or; `in` refused: microsoftgraph/microsoft-graph-
+# docs#15911) and childFolderCount gt (Microsoft's Graph SDK lab, OfficeDev/TrainingContent); the
+# others are assumed to behave alike.
+_MAIL_FOLDER_QUERYABLE = frozenset(MAIL_FOLDER_TYPE.properties)
+
 MAIL_FOLDER = EntityType(
     type=MAIL_FOLDER_TYPE,
     navigation=frozenset({"childFolders", "messages", "messageRules", "singleValueExtendedProperties",
                           "multiValueExtendedProperties"}),
-    filterable=frozenset({"displayName"}),
-    sortable=frozenset({"displayName"}),
+    filterable=_MAIL_FOLDER_QUERYABLE,
+    sortable=_MAIL_FOLDER_QUERYABLE,
     default_select=tuple(MAIL_FOLDER_TYPE.properties),
 )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.odata.query import CollectionQuery, Keyset
-from graphpost.store import bulk, queries
+from graphpost.store import bulk, folder_queries, queries
 from graphpost.store.schema import folders, messages, users
 
 
@@ -75,19 +75,6 @@ async def insert_folders(conn: AsyncConnection, rows: list[dict[str, Any]]) -> N
     await conn.execute(folders.insert(), rows)
 
 
-def _counted_folders(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    # Counts are computed, never stored, so they are always true to the state.
-    child = folders.alias("child")
-    child_count = (sa.select(sa.func.count()).select_from(child)
-                   .where(child.c.parent_id == folders.c.id).scalar_subquery())
-    total = (sa.select(sa.func.count()).select_from(messages)
-             .where(messages.c.folder_id == folders.c.id).scalar_subquery())
-    unread = (sa.select(sa.func.count()).select_from(messages)
-              .where(messages.c.folder_id == folders.c.id, messages.c.is_read.is_(False)).scalar_subquery())
-    return sa.select(folders, child_count.label("child_count"), total.label("total_count"),
-                     unread.label("unread_count")).where(where)
-
-
 def _folder(row: sa.Row) -> FolderRow:
     return FolderRow(row.id, row.user_id, row.parent_id, row.well_known, row.display_name, row.is_hidden,
                      row.child_count, row.total_count, row.unread_count)
@@ -102,17 +89,26 @@ async def folder(conn: AsyncConnection, user_id: str, *, folder_id: str | None =
         row = (await conn.execute(sa.select(folders).where(where))).first()
         return FolderRow(row.id, row.user_id, row.parent_id, row.well_known, row.display_name,
                          row.is_hidden) if row else None
-    row = (await conn.execute(_counted_folders(where))).first()
+    row = (await conn.execute(folder_queries.counted_folders(where))).first()
     return _folder(row) if row else None
 
 
+@dataclass(frozen=True)
+class FolderPage:
+    rows: list[FolderRow]
+    more: bool                   # another page follows
+    count: int | None            # every matching folder, when the query asked for it
+
+
 async def child_folders(conn: AsyncConnection, user_id: str, parent_id: str, *, include_hidden: bool,
-                        top: int, skip: int) -> list[FolderRow]:
-    where = (folders.c.user_id == user_id) & (folders.c.parent_id == parent_id)
+                        query: CollectionQuery) -> FolderPage:
+    """One page of a folder's children that a query selects (store/folder_queries.py). Hidden
+    children are only there with `include_hidden`; the query's $filter applies within them."""
+    scope = (folders.c.user_id == user_id) & (folders.c.parent_id == parent_id)
     if not include_hidden:
-        where &= folders.c.is_hidden.is_(False)
-    query = _counted_folders(where).order_by(folders.c.display_name, folders.c.id).limit(top).offset(skip)
-    return [_folder(row) for row in await conn.execute(query)]
+        scope &= folders.c.is_hidden.is_(False)
+    page = await folder_queries.page(conn, scope, query)
+    return FolderPage([_folder(row) for row in page.rows], page.more, page.count)
 
 
 async def lock_hierarchy(conn: AsyncConnection, user_id: str) -> None:

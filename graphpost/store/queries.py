@@ -1,14 +1,17 @@
 """A CollectionQuery (odata/query.py) over messages, run in the database: its conditions as a
 WHERE clause, its sort keys as ORDER BY, and keyset paging: a page starts after the sort key values
 (and id) of the last row of the one before, so mail arriving or leaving between two pages neither
-repeats nor skips the rows that were already there. Nothing is filtered in Python."""
+repeats nor skips the rows that were already there. Nothing is filtered in Python.
+
+The conditions become SQL over any entity's columns (`where_clause`): folders use it too
+(store/folder_queries.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from operator import eq, ge, gt, le, lt
-from typing import Any
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,9 +38,13 @@ def _compare(expression: sa.ColumnElement[Any], name: str, value: Any) -> sa.Col
 
 
 class _Conditions:
-    def __init__(self, dialect: str, immutable_ids: bool) -> None:
+    """Conditions over `columns` (property path → Column); `data` is the JSON column a lambda
+    (`categories/any(…)`) looks into, for entities that have collections."""
+
+    def __init__(self, columns: Mapping[str, Column], dialect: str, data: sa.ColumnElement[Any] | None) -> None:
         self.dialect = dialect
-        self.columns = message_columns(dialect, immutable_ids)
+        self.columns = columns
+        self.data = data
 
     def column(self, operand: q.Property | q.Element, element: sa.ColumnElement[Any] | None) -> Column:
         if isinstance(operand, q.Element):
@@ -55,7 +62,8 @@ class _Conditions:
         if isinstance(condition, q.AnyElement):
             inner = condition.condition
             predicate = None if inner is None else (lambda at: self.where(inner, at(())))
-            return json_sql.any_element(messages.c.data, condition.collection.path, self.dialect, predicate)
+            assert self.data is not None  # the binder allows any() only over a collection the entity has
+            return json_sql.any_element(self.data, condition.collection.path, self.dialect, predicate)
         if isinstance(condition, q.Function):
             return self.function(self.column(condition.operand, element), condition.name, condition.value)
         return self.comparison(self.column(condition.operand, element), condition.operator, condition.value)
@@ -90,8 +98,15 @@ class _Conditions:
         return sa.and_(column.expression.is_not(None), condition) if column.nullable else condition
 
 
+def where_clause(condition: q.Condition, columns: Mapping[str, Column], dialect: str,
+                 data: sa.ColumnElement[Any] | None = None) -> sa.ColumnElement[bool]:
+    """A bound `$filter` as SQL over `columns`, which must hold every path the entity lets
+    `$filter` name (odata/entities.py)."""
+    return _Conditions(columns, dialect, data).where(condition)
+
+
 def filter_condition(condition: q.Condition, dialect: str, immutable_ids: bool = False) -> sa.ColumnElement[bool]:
-    return _Conditions(dialect, immutable_ids).where(condition)
+    return where_clause(condition, message_columns(dialect, immutable_ids), dialect, messages.c.data)
 
 
 @dataclass(frozen=True)

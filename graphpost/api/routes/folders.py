@@ -1,5 +1,6 @@
-"""Mail folders: /mailFolders, /mailFolders/{id | well-known name}, their childFolders, and the
-folder tree's changes (create, rename, delete, move, copy)."""
+"""Mail folders: /mailFolders, /mailFolders/{id | well-known name}, their childFolders (with
+$select, $filter, $orderby, $top, $skip and $count: api/folder_query.py), and the folder tree's
+changes (create, rename, delete, move, copy)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from fastapi import APIRouter, Request, Response
 
 from graphpost.api.bodies import action_parameters, json_object
 from graphpost.api.mailbox import Reader, Rt, Writer
-from graphpost.api.paging import collection, page_of
+from graphpost.api.folder_query import folder_collection, folder_query, folder_select, hidden_folders_asked
 from graphpost.api.resources import folder_resource, odata_context, owner_path
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.api.routes.messages import list_folder_messages
+from graphpost.api.selection import select_folder, selected_path
 from graphpost.errors import ErrorInvalidParameter
 from graphpost.mail import folders as well_known
 from graphpost.mail import mailbox
@@ -20,18 +22,19 @@ router = APIRouter()
 
 
 def _entity(request: Request, row: FolderRow, fragment: str, status: int = 200) -> GraphJSONResponse:
-    context = odata_context(request, f"{owner_path(request)}/{fragment}/$entity")
-    return GraphJSONResponse({"@odata.context": context, **folder_resource(row)}, status_code=status)
+    select = folder_select(request)
+    context = odata_context(request, f"{owner_path(request)}/{selected_path(fragment, select)}/$entity")
+    return GraphJSONResponse({"@odata.context": context, **select_folder(folder_resource(row), select)},
+                             status_code=status)
 
 
 async def _children(request: Request, owner: Reader, rt: Rt, parent_ref: str, fragment: str) -> GraphJSONResponse:
-    page = page_of(request)
-    include_hidden = request.query_params.get("includeHiddenFolders", "").lower() == "true"
-    rows = await mailbox.child_folders(rt.db, owner.id, parent_ref, include_hidden=include_hidden,
-                                       top=page.fetch, skip=page.skip)
-    context = odata_context(request, f"{owner_path(request)}/{fragment}")
-    return GraphJSONResponse(collection(request, context, [folder_resource(row) for row in rows[:page.top]],
-                                        page, len(rows) > page.top))
+    query = folder_query(request)
+    page = await mailbox.child_folders(rt.db, owner.id, parent_ref, include_hidden=hidden_folders_asked(request),
+                                       query=query)
+    context = odata_context(request, f"{owner_path(request)}/{selected_path(fragment, query.select)}")
+    items = [select_folder(folder_resource(row), query.select) for row in page.rows]
+    return GraphJSONResponse(folder_collection(request, context, items, query, page))
 
 
 def _child_path(parent_ref: str) -> str:
