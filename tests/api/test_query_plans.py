@@ -9,7 +9,7 @@ import copy
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -48,10 +48,10 @@ def in_inbox(n: int) -> bool:
     return n % 10 != 7
 
 
-@pytest.fixture
-async def big(db: Database) -> Mailbox100k:
-    """Alice's mailbox with 100,000 messages (a third of them unread, nine in ten in the Inbox, the
-    rest in the Archive), inserted in bulk."""
+async def fill(db: Database, size: int, archived: Callable[[int], bool]) -> tuple[str, str]:
+    """Alice's mailbox with `size` messages (a third of them unread), in the Inbox or, where
+    `archived`, in the Archive, inserted in bulk; then the statistics PostgreSQL plans with.
+    Returns her user id and her Inbox's id."""
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     async with db.write() as conn:
         owner = await directory_rows.user_by_upn(conn, ALICE)
@@ -59,21 +59,28 @@ async def big(db: Database) -> Mailbox100k:
         inbox_id = await store.folder_id_of(conn, owner.id, "inbox")
         archive_id = await store.folder_id_of(conn, owner.id, "archive")
         template = new_draft(owner, inbox_id, {"subject": "Bulk"}, start).values()
-        for first in range(0, MAILBOX_SIZE, CHUNK):
+        for first in range(0, size, CHUNK):
             rows = []
-            for n in range(first, first + CHUNK):
+            for n in range(first, min(first + CHUNK, size)):
                 at = start + timedelta(seconds=n)
                 row = copy.copy(template)
                 row.update(id=f"AAMkBULK{n:08d}", immutable_id=f"AAkALgBULK{n:08d}", subject=f"Bulk {n}",
-                           folder_id=inbox_id if in_inbox(n) else archive_id, is_read=not unread(n), is_draft=False,
-                           created_at=at, modified_at=at, received_at=at, sent_at=at)
+                           folder_id=archive_id if archived(n) else inbox_id, is_read=not unread(n),
+                           is_draft=False, created_at=at, modified_at=at, received_at=at, sent_at=at)
                 rows.append(row)
             await bulk.insert_rows(conn, messages, rows)
     if db.dialect == "postgresql":
         # The planner works from statistics, which autovacuum gathers after such a load.
         async with db.write() as conn:
             await conn.execute(sa.text("ANALYZE messages"))
-    return Mailbox100k(owner.id, inbox_id, sum(1 for n in range(MAILBOX_SIZE) if unread(n) and in_inbox(n)))
+    return owner.id, inbox_id
+
+
+@pytest.fixture
+async def big(db: Database) -> Mailbox100k:
+    """Alice's mailbox with 100,000 messages, nine in ten in the Inbox, the rest in the Archive."""
+    user_id, inbox_id = await fill(db, MAILBOX_SIZE, lambda n: not in_inbox(n))
+    return Mailbox100k(user_id, inbox_id, sum(1 for n in range(MAILBOX_SIZE) if unread(n) and in_inbox(n)))
 
 
 def request_for(path: str, query: str) -> Request:
@@ -106,7 +113,7 @@ async def assert_index_page(conn: AsyncConnection, statement: sa.Select[Any], in
     scans = [node for node in nodes if node.get("Relation Name") == "messages"]
     assert [node["Node Type"] for node in scans] in (["Index Scan"], ["Index Only Scan"]), nodes
     assert scans[0]["Index Name"] == index, scans
-    assert not any(node["Node Type"] in ("Sort", "Incremental Sort", "Seq Scan") for node in nodes), nodes
+    assert not any(node["Node Type"] in ("Sort", "Incremental Sort") for node in nodes), nodes
     # The scan stopped after the page (and the one row that tells another page exists).
     assert scans[0]["Actual Rows"] <= PAGE + 1 and scans[0].get("Rows Removed by Filter", 0) == 0, scans
 
@@ -151,3 +158,20 @@ async def test_the_api_pages_and_counts_a_large_mailbox(big: Mailbox100k, alice:
     assert [message["subject"] for message in body["value"]] == expected[:PAGE]
     following = (await client.get(body["@odata.nextLink"], headers=alice.headers)).json()
     assert [message["subject"] for message in following["value"]] == expected[PAGE:2 * PAGE]
+
+
+async def test_a_mailbox_with_all_its_mail_in_one_folder_still_pages_by_index(db: Database) -> None:
+    """Statistics that say every message is in one folder once made PostgreSQL expect no message
+    outside the deletions folder, then scan and sort the whole mailbox for /messages."""
+    size = 20_000
+    user_id, _ = await fill(db, size, lambda n: False)
+    for query_string, index in (("%24orderby=receivedDateTime%20desc&%24top=50", "ix_messages_user_id_received_at_id"),
+                                ("%24filter=isRead%20eq%20false&%24top=50",
+                                 "ix_messages_user_id_is_read_received_at_id")):
+        query = message_query(request_for("/v1.0/me/messages", query_string))
+        async with db.read() as conn:
+            await assert_index_page(conn, queries.page_statement(store.message_scope(user_id, None), query,
+                                                                 conn.dialect.name), index)
+            page = await store.message_page(conn, user_id, None, query)
+        expected = [n for n in range(size - 1, -1, -1) if "isRead" not in query_string or unread(n)][:PAGE]
+        assert [row.subject for row in page.rows] == [f"Bulk {n}" for n in expected]
