@@ -133,8 +133,11 @@ async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetim
     await attachment_store.insert_submission_attachments(conn, external_files)
 
 
-async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str) -> None:
-    """Send a draft inside the caller's transaction."""
+async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str,
+                       known: KnownMailboxes | None = None) -> None:
+    """Send a draft inside the caller's transaction; `known` is the app's memory of local
+    recipients and Sent Items folders (mail/known.py), when the caller has it."""
+    known = known or KnownMailboxes()
     if not draft.is_draft:
         raise InvalidOperation("Only a draft message can be sent; this message has already been sent "
                                "or was received.")
@@ -144,16 +147,18 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow,
     _stamp_sent(sent, owner, at)
     # Graph files the sent message as a new item: the draft's id stops answering.
     sent.id = ids.new_message_id()
-    sent.folder_id = await store.folder_id_of(conn, owner.id, "sentitems")
+    sent.folder_id = (await known.sent_items(conn, [owner.id]))[owner.id]
     await store.replace_message(conn, draft.id, sent)
     # The attachment rows followed the new id (ON UPDATE CASCADE).
     files = await attachment_store.attachments_of(conn, sent.id)
-    await _deliver_all(conn, [Outgoing(owner, sent, recipients, files)], at, outbox_state)
+    await _deliver_all(conn, [Outgoing(owner, sent, recipients, files)], at, outbox_state, known)
 
 
-async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str) -> None:
+async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str,
+                     known: KnownMailboxes | None = None) -> None:
     async with db.write() as conn:
-        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state)
+        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
+                           known)
 
 
 @dataclass
@@ -203,7 +208,7 @@ class SubmissionBatcher:
         self._max_batch = max_batch
         self._pending: list[PendingSend] = []
         self._writer: asyncio.Task[None] | None = None
-        self._known = KnownMailboxes()
+        self.known = KnownMailboxes()  # shared with the send path (api/routes/send.py)
 
     async def send_mail(self, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
         outgoing = prepare_send_mail(owner, content)
@@ -223,7 +228,7 @@ class SubmissionBatcher:
         while self._pending:
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
             try:
-                await _write_send_mails(self._db, batch, self._outbox_state, self._known)
+                await _write_send_mails(self._db, batch, self._outbox_state, self.known)
                 log.debug("wrote %d sendMail requests in one transaction", len(batch))
             except Exception as exc:
                 if len(batch) == 1:
@@ -232,7 +237,7 @@ class SubmissionBatcher:
                 log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
                 for item in batch:
                     try:
-                        await _write_send_mails(self._db, [item], self._outbox_state, self._known)
+                        await _write_send_mails(self._db, [item], self._outbox_state, self.known)
                     except Exception as single:
                         _fail(item, single)
                     else:

@@ -194,7 +194,7 @@ async def delete_folders(conn: AsyncConnection, folder_ids: list[str]) -> None:
     await conn.execute(folders.delete().where(folders.c.id.in_(folder_ids)))
 
 
-def well_known_folder_id(user_id: str, name: str) -> sa.ScalarSelect[Any]:
+def well_known_folder_id(user_id: str | sa.BindParameter[Any], name: str) -> sa.ScalarSelect[Any]:
     """The id of a well-known folder, as a subquery: no round trip to learn it."""
     return (sa.select(folders.c.id)
             .where(folders.c.user_id == user_id, folders.c.well_known == name).scalar_subquery())
@@ -222,16 +222,25 @@ async def message(conn: AsyncConnection, user_id: str, message_id: str, *,
     (PostgreSQL) so that concurrent writers of the same message go one after the other and the
     later ones see what the first did. A soft-deleted message is not found by its immutable id
     (its id changed when it was deleted, so that one no longer answers either)."""
+    query = _BY_ID[immutable, for_update]
+    row = (await conn.execute(query, {"message_id": message_id, "user_id": user_id})).first()
+    return _message(row) if row else None
+
+
+def _by_id(immutable: bool, for_update: bool) -> sa.Select[Any]:
+    user_id: sa.BindParameter[str] = sa.bindparam("user_id")
     if immutable:
         query = sa.select(messages).where(
-            messages.c.immutable_id == message_id, messages.c.user_id == user_id,
+            messages.c.immutable_id == sa.bindparam("message_id"), messages.c.user_id == user_id,
             messages.c.folder_id != well_known_folder_id(user_id, "recoverableitemsdeletions"))
     else:
-        query = sa.select(messages).where(messages.c.id == message_id, messages.c.user_id == user_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return _message(row) if row else None
+        query = sa.select(messages).where(messages.c.id == sa.bindparam("message_id"), messages.c.user_id == user_id)
+    return query.with_for_update() if for_update else query
+
+
+# Every request naming a message looks it up: the four forms of the lookup are built once.
+_BY_ID = {(immutable, for_update): _by_id(immutable, for_update) for immutable in (False, True)
+          for for_update in (False, True)}
 
 
 def message_scope(user_id: str, folder_id: str | None) -> sa.ColumnElement[bool]:
@@ -265,9 +274,16 @@ async def message_page(conn: AsyncConnection, user_id: str, folder_id: str | Non
     return MessagePage([_message(row) for row in page.rows], page.next, page.count)
 
 
+# Built once: building an UPDATE of every column cost more than running it (sending a draft
+# rewrites its row). The bound names differ from the columns', as SQLAlchemy requires in a SET.
+_REPLACE = (messages.update().where(messages.c.id == sa.bindparam("old_id"))
+            .values({column.name: sa.bindparam(f"new_{column.name}", type_=column.type)
+                     for column in messages.columns}))
+
+
 async def replace_message(conn: AsyncConnection, old_id: str, row: MessageRow) -> None:
     """Write `row` over the message `old_id` (which may get a new id, as after a move)."""
-    await conn.execute(messages.update().where(messages.c.id == old_id).values(**row.values()))
+    await conn.execute(_REPLACE, {"old_id": old_id, **{f"new_{name}": value for name, value in row.values().items()}})
 
 
 async def delete_message(conn: AsyncConnection, message_id: str) -> None:

@@ -17,7 +17,7 @@ router = APIRouter()
 @router.post("/messages/{message_id}/send", status_code=202)
 async def send_draft(request: Request, message_id: str, owner: Sender, rt: Rt) -> Response:
     await no_body(request)
-    await submission.send_draft(rt.db, owner, message_id, rt.outbox_state)
+    await submission.send_draft(rt.db, owner, message_id, rt.outbox_state, rt.submissions.known)
     return Response(status_code=202)
 
 
