@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
-from graphpost.errors import BadRequest, LengthRequired, RequestBodyRead
+from graphpost.errors import BadRequest, ErrorInvalidParameter, LengthRequired, RequestBodyRead
 from graphpost.mail import content
 from graphpost.mail.content import MessageContent
 
@@ -36,6 +36,15 @@ async def optional_json_object(request: Request) -> dict[str, Any]:
 def action_parameters(body: dict[str, Any]) -> dict[str, Any]:
     """Action parameters by lower-cased name: Kiota sends `Message`, the docs `message`."""
     return {key.lower(): value for key, value in body.items()}
+
+
+async def destination_id(request: Request) -> str:
+    """The `destinationId` of a move or copy (a message's or a folder's): action parameters come in
+    any case (Kiota sends DestinationId); Exchange's words when it is missing."""
+    destination = action_parameters(await json_object(request)).get("destinationid")
+    if not isinstance(destination, str) or not destination.strip():
+        raise ErrorInvalidParameter("The value of the parameter 'DestinationId' is empty.")
+    return destination.strip()
 
 
 async def no_body(request: Request) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from graphpost.api.bodies import action_parameters, json_object
+from graphpost.api.bodies import destination_id, json_object
 from graphpost.api.mailbox import Reader, Rt, Writer
 from graphpost.api.folder_query import folder_collection, folder_query, folder_select, hidden_folders_asked
 from graphpost.api.resources import folder_resource, odata_context, owner_path
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.api.routes.messages import list_folder_messages
 from graphpost.api.selection import select_folder, selected_path
-from graphpost.errors import ErrorInvalidParameter
 from graphpost.mail import folders as well_known
 from graphpost.mail import mailbox
 from graphpost.store.mailbox import FolderRow
@@ -69,23 +68,15 @@ async def delete_folder(folder_ref: str, owner: Writer, rt: Rt) -> Response:
     return Response(status_code=204)
 
 
-async def _destination(request: Request) -> str:
-    # Action parameters in any case (Kiota sends DestinationId); Exchange's words when it is missing.
-    destination = action_parameters(await json_object(request)).get("destinationid")
-    if not isinstance(destination, str) or not destination.strip():
-        raise ErrorInvalidParameter("The value of the parameter 'DestinationId' is empty.")
-    return destination.strip()
-
-
 @router.post("/mailFolders/{folder_ref}/move", status_code=201)
 async def move_folder(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await mailbox.move_folder(rt.db, owner.id, folder_ref, await _destination(request))
+    row = await mailbox.move_folder(rt.db, owner.id, folder_ref, await destination_id(request))
     return _entity(request, row, "mailFolders", 201)
 
 
 @router.post("/mailFolders/{folder_ref}/copy", status_code=201)
 async def copy_folder(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await mailbox.copy_folder(rt.db, owner.id, folder_ref, await _destination(request))
+    row = await mailbox.copy_folder(rt.db, owner.id, folder_ref, await destination_id(request))
     return _entity(request, row, "mailFolders", 201)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from graphpost.api.bodies import action_parameters, json_object, message_content
+from graphpost.api.bodies import destination_id, json_object, message_content
 from graphpost.api.conditions import if_match
 from graphpost.api.prefer import preferences
 from graphpost.api.mailbox import Reader, Rt, Writer
@@ -13,7 +13,6 @@ from graphpost.api.paging import keyset_collection
 from graphpost.api.resources import message_resource, odata_context, owner_path, server_root
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.api.selection import select_message, selected_path
-from graphpost.errors import ErrorInvalidParameter
 from graphpost.mail import messages, moves
 from graphpost.store.mailbox import MessageRow
 
@@ -85,18 +84,11 @@ async def delete_message(request: Request, message_id: str, owner: Writer, rt: R
     return Response(status_code=204)
 
 
-async def _destination(request: Request) -> str:
-    destination = action_parameters(await json_object(request)).get("destinationid")
-    if not isinstance(destination, str) or not destination.strip():
-        raise ErrorInvalidParameter("The value of the parameter 'DestinationId' is empty.")
-    return destination.strip()
-
-
 @router.post("/messages/{message_id}/move", status_code=201)
 async def move_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    return entity(request, await moves.move(rt.db, owner, message_id, await _destination(request)), 201)
+    return entity(request, await moves.move(rt.db, owner, message_id, await destination_id(request)), 201)
 
 
 @router.post("/messages/{message_id}/copy", status_code=201)
 async def copy_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    return entity(request, await moves.copy(rt.db, owner, message_id, await _destination(request)), 201)
+    return entity(request, await moves.copy(rt.db, owner, message_id, await destination_id(request)), 201)
