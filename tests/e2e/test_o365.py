@@ -18,11 +18,9 @@ from typing import Any, Iterator
 import httpx
 import requests
 import pytest
-from O365 import Account
-from O365.connection import MSGraphProtocol
 from O365.message import Message
-from O365.utils.token import MemoryTokenBackend
 
+from tests.e2e.o365_client import o365_account
 from tests.e2e.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -30,17 +28,6 @@ pytestmark = pytest.mark.e2e
 ALICE, BOB, CAROL = "alice@contoso.test", "bob@contoso.test", "carol@contoso.test"
 NOTE = b"Minutes of the kickoff meeting.\n"
 BIG = 3 * 1024 * 1024 + 512 * 1024  # over O365's 3 MB limit for a plain POST: it opens an upload session
-
-
-def o365_account(server: ServerProcess, upn: str) -> Account:
-    """An O365 `Account` whose every request goes to the server with a `graphpost token`."""
-    protocol = MSGraphProtocol()
-    protocol.service_url = server.base_url + "/v1.0/"
-    account = Account(("graphpost-client-id", "unused-secret"), protocol=protocol,
-                      token_backend=MemoryTokenBackend(), requests_delay=0, request_retries=0, timeout=60)
-    account.con.session = account.con.get_session()
-    account.con.update_session_auth_header(access_token=server.token(upn))
-    return account
 
 
 class Graph:

@@ -19,12 +19,10 @@ from msgraph.generated.users.item.mail_folders.item.messages.messages_request_bu
 from msgraph.generated.users.item.messages.item.message_item_request_builder import MessageItemRequestBuilder
 from msgraph.generated.users.item.messages.messages_request_builder import MessagesRequestBuilder
 from msgraph_core.tasks.page_iterator import PageIterator
-from O365 import Account
-from O365.connection import MSGraphProtocol
-from O365.utils.token import MemoryTokenBackend
 from requests import HTTPError
 
 from tests.e2e.conftest import SdkClients
+from tests.e2e.o365_client import o365_account
 from tests.e2e.server import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -150,20 +148,10 @@ async def test_sdk_queries_a_folder_selects_one_message_and_reads_graphs_errors(
     assert inefficient.value.response_status_code == 400 and inefficient.value.error.code == "InefficientFilter"
 
 
-def o365_mailbox(server: ServerProcess, upn: str) -> Any:
-    protocol = MSGraphProtocol()
-    protocol.service_url = server.base_url + "/v1.0/"
-    account = Account(("graphpost-client-id", "unused-secret"), protocol=protocol,
-                      token_backend=MemoryTokenBackend(), requests_delay=0, request_retries=0, timeout=60)
-    account.con.session = account.con.get_session()
-    account.con.update_session_auth_header(access_token=server.token(upn))
-    return account.mailbox()
-
-
 def test_o365_query_builder_filters_orders_selects_searches_and_pages(
         mail: tuple[ServerProcess, Graph, Graph]) -> None:
     server, _, _ = mail
-    mailbox = o365_mailbox(server, ALICE)
+    mailbox = o365_account(server, ALICE).mailbox()
     q = mailbox.new_query()
 
     contains = list(mailbox.get_messages(limit=10, query=q.contains("subject", "invoice")))
