@@ -9,11 +9,13 @@ not share an event loop.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -339,3 +341,25 @@ def print_result(label: str, result: dict[str, Any], name: str, unit: str = "req
     for sample in s["error_samples"]:
         print(f"      error sample: {sample}")
 
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every HTTP driver here takes: the window, the warm-up and the connections."""
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per workload [10]")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per workload [2]")
+    parser.add_argument("--concurrency", type=int, default=16, help="connections, one request in flight each [16]")
+    parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
+
+
+def check_load_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.seconds <= 0 or args.warmup < 0 or not 1 <= args.concurrency <= 1024:
+        parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 1024")
+
+
+def shut_down(servers: list[Server], tmp: Path, keep: bool) -> None:
+    """Stop the servers a run started, then remove its temp dir unless asked to keep it."""
+    for server in servers:
+        server.stop()
+    if keep:
+        print(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

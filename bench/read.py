@@ -33,7 +33,6 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -48,7 +47,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from harness import (HOST, REQUEST_TIMEOUT_S, RawClient, Series, Server, _timed, fmt, graphpost_cli,  # noqa: E402
-                     print_result, processes_cpu, ratio, run_loadgen, run_window)
+                     print_result, processes_cpu, ratio, run_loadgen, run_window, add_load_arguments,
+                     check_load_arguments, shut_down)
 
 DOMAIN = "contoso.test"
 READER = f"reader@{DOMAIN}"
@@ -357,22 +357,18 @@ def server_exception(server: Server) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="graphpost read benchmark (see bench/README.md)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per workload [10]")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per workload [2]")
-    parser.add_argument("--concurrency", type=int, default=16, help="connections, one request in flight each [16]")
+    add_load_arguments(parser)
     parser.add_argument("--messages", type=int, default=100_000, help="messages in the Inbox [100000]")
     parser.add_argument("--unread", type=float, default=0.2, help="share of unread messages [0.2]")
     parser.add_argument("--batch", type=int, default=5000, help="rows per INSERT while seeding [5000]")
     parser.add_argument("--database-url", help="graphpost's database (default: SQLite in a fresh temp data dir); "
                         "a PostgreSQL database is emptied first (its public schema is dropped)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs, SQLite database)")
-    parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         loadgen_main()
         return
-    if args.seconds <= 0 or args.warmup < 0 or not 1 <= args.concurrency <= 1024:
-        parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 1024")
+    check_load_arguments(parser, args)
     if args.messages < 2 * TOP or not 0 < args.unread < 1 or args.batch < 1:
         parser.error(f"need --messages >= {2 * TOP}, 0 < --unread < 1 and --batch >= 1")
     postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
@@ -505,12 +501,7 @@ def main() -> None:
         if failures:
             sys.exit(1)
     finally:
-        for server in servers:
-            server.stop()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shut_down(servers, tmp, args.keep)
 
 
 if __name__ == "__main__":

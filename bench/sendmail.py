@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ sys.path.insert(0, str(HERE))
 # bench/read.py. bench/delivery.py imports some of them from this module (_cpu_ticks is for it).
 from harness import (HOST, REQUEST_TIMEOUT_S, ROOT, HttpxClient, RawClient, Series, Server,  # noqa: E402,F401
                      _cpu_ticks, _timed, api_get, fmt, graphpost_cli, print_result, ratio, run_loadgen,
-                     run_window)
+                     run_window, add_load_arguments, check_load_arguments, shut_down)
 
 DOMAIN = "contoso.test"
 SENDER = f"alice@{DOMAIN}"
@@ -264,9 +263,7 @@ def _frame_name(frame: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="graphpost sendMail benchmark (see bench/README.md)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per workload [10]")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per workload [2]")
-    parser.add_argument("--concurrency", type=int, default=16, help="connections, one request in flight each [16]")
+    add_load_arguments(parser)
     parser.add_argument("--database-url", help="graphpost's database (default: SQLite in a fresh temp data dir)")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw", help="load generator client [raw]")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs, database)")
@@ -274,13 +271,11 @@ def main() -> None:
                         "(the profiler slows the server: use the figures of a run without it)")
     parser.add_argument("--profile", choices=("b", "c"), default="b", help="the workload --py-spy profiles [b]")
     parser.add_argument("--profile-out", metavar="FILE", help="where to write the raw py-spy stacks")
-    parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         loadgen_main()
         return
-    if args.seconds <= 0 or args.warmup < 0 or not 1 <= args.concurrency <= 1024:
-        parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 1024")
+    check_load_arguments(parser, args)
 
     tmp = Path(tempfile.mkdtemp(prefix="graphpost-bench-"))
     data_dir = tmp / "data"
@@ -379,12 +374,7 @@ def main() -> None:
         if failed or errors:
             sys.exit(1)
     finally:
-        for server in servers:
-            server.stop()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shut_down(servers, tmp, args.keep)
 
 
 if __name__ == "__main__":
