@@ -10,9 +10,8 @@ from typing import Any, Sequence
 from fastapi import Request
 
 from graphpost.api.paging import count_asked, system_options, top_and_skip, url_with
-from graphpost.odata.binder import bind_filter, bind_orderby, bind_select
+from graphpost.api.query_options import bound_options
 from graphpost.odata.entities import MAIL_FOLDER
-from graphpost.odata.parser import parse_filter, parse_orderby, parse_select
 from graphpost.odata.query import CollectionQuery, SortKey
 from graphpost.odata.types import STRING
 from graphpost.store.mailbox import FolderPage
@@ -23,12 +22,6 @@ from graphpost.store.mailbox import FolderPage
 BY_NAME = (SortKey("displayName", STRING, descending=False),)
 
 
-def folder_select(request: Request) -> tuple[str, ...] | None:
-    """The properties `$select` names on a GET of one folder, in Graph's spelling; None without it."""
-    raw = system_options(request).get("$select") if request.method == "GET" else None
-    return None if raw is None else bind_select(parse_select(raw), MAIL_FOLDER)
-
-
 def hidden_folders_asked(request: Request) -> bool:
     # Not an OData option: Graph's own parameter, without `$` on v1.0 and beta alike.
     return request.query_params.get("includeHiddenFolders", "").lower() == "true"
@@ -36,9 +29,7 @@ def hidden_folders_asked(request: Request) -> bool:
 
 def folder_query(request: Request) -> CollectionQuery:
     options = system_options(request)
-    select = bind_select(parse_select(options["$select"]), MAIL_FOLDER) if "$select" in options else None
-    condition = bind_filter(parse_filter(options["$filter"]), MAIL_FOLDER) if "$filter" in options else None
-    orderby = bind_orderby(parse_orderby(options["$orderby"]), MAIL_FOLDER) if "$orderby" in options else ()
+    bound = bound_options(options, MAIL_FOLDER)
     # $top up to 1000, as on messages; for folders only a third party's docs say so (softproject's
     # ListMailFolders adapter), Graph's own leave "the maximum depends on the API".
     top, skip = top_and_skip(options)
@@ -47,8 +38,8 @@ def folder_query(request: Request) -> CollectionQuery:
     # rule that $orderby properties lead the $filter (InefficientFilter) applied: it is documented
     # for messages only, and a folder's children are few.
     count = count_asked(options) and top > 0
-    return CollectionQuery(filter=condition, orderby=orderby or BY_NAME, top=top, skip=skip, count=count,
-                           select=select)
+    return CollectionQuery(filter=bound.filter, orderby=bound.orderby or BY_NAME, top=top, skip=skip, count=count,
+                           select=bound.select)
 
 
 def next_link(request: Request, query: CollectionQuery) -> str:

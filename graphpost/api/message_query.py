@@ -7,9 +7,8 @@ from fastapi import Request
 
 from graphpost.api.paging import count_asked, keyset_of, system_options, top_and_skip
 from graphpost.api.prefer import preferences
-from graphpost.odata.binder import bind_filter, bind_orderby, bind_select
+from graphpost.api.query_options import bound_options
 from graphpost.odata.entities import MESSAGE
-from graphpost.odata.parser import parse_filter, parse_orderby, parse_select
 from graphpost.odata.query import CollectionQuery, SortKey
 from graphpost.odata.restrictions import check_search, check_sort_follows_filter
 from graphpost.odata.search import parse_search
@@ -22,17 +21,10 @@ NEWEST_SENT = (SortKey("sentDateTime", DATETIME, descending=True),)
 SEARCH_LIMIT = 1000
 
 
-def message_select(request: Request) -> tuple[str, ...] | None:
-    """The properties `$select` names on a GET, in Graph's spelling; None without `$select`."""
-    raw = system_options(request).get("$select") if request.method == "GET" else None
-    return None if raw is None else bind_select(parse_select(raw), MESSAGE)
-
-
 def message_query(request: Request) -> CollectionQuery:
     options = system_options(request)
-    select = bind_select(parse_select(options["$select"]), MESSAGE) if "$select" in options else None
-    condition = bind_filter(parse_filter(options["$filter"]), MESSAGE) if "$filter" in options else None
-    orderby = bind_orderby(parse_orderby(options["$orderby"]), MESSAGE) if "$orderby" in options else ()
+    bound = bound_options(options, MESSAGE)
+    select, condition, orderby = bound.select, bound.filter, bound.orderby
     search = parse_search(options["$search"]) if "$search" in options else None
     check_search(search is not None, "$filter" in options, "$orderby" in options)
     check_sort_follows_filter(condition, orderby)

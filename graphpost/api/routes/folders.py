@@ -8,20 +8,22 @@ from fastapi import APIRouter, Request, Response
 
 from graphpost.api.bodies import destination_id, json_object
 from graphpost.api.mailbox import Reader, Rt, Writer
-from graphpost.api.folder_query import folder_collection, folder_query, folder_select, hidden_folders_asked
+from graphpost.api.folder_query import folder_collection, folder_query, hidden_folders_asked
+from graphpost.api.query_options import requested_select
 from graphpost.api.resources import folder_resource, odata_context, owner_path
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.api.routes.messages import list_folder_messages
 from graphpost.api.selection import select_folder, selected_path
 from graphpost.mail import folders as well_known
 from graphpost.mail import mailbox
+from graphpost.odata.entities import MAIL_FOLDER
 from graphpost.store.mailbox import FolderRow
 
 router = APIRouter()
 
 
 def _entity(request: Request, row: FolderRow, fragment: str, status: int = 200) -> GraphJSONResponse:
-    select = folder_select(request)
+    select = requested_select(request, MAIL_FOLDER)
     context = odata_context(request, f"{owner_path(request)}/{selected_path(fragment, select)}/$entity")
     return GraphJSONResponse({"@odata.context": context, **select_folder(folder_resource(row), select)},
                              status_code=status)

@@ -8,19 +8,21 @@ from graphpost.api.bodies import destination_id, json_object, message_content
 from graphpost.api.conditions import if_match
 from graphpost.api.prefer import preferences
 from graphpost.api.mailbox import Reader, Rt, Writer
-from graphpost.api.message_query import message_query, message_select
+from graphpost.api.message_query import message_query
+from graphpost.api.query_options import requested_select
 from graphpost.api.paging import keyset_collection
 from graphpost.api.resources import message_resource, odata_context, owner_path, server_root
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.api.selection import select_message, selected_path
 from graphpost.mail import messages, moves
+from graphpost.odata.entities import MESSAGE
 from graphpost.store.mailbox import MessageRow
 
 router = APIRouter()
 
 
 def entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
-    select = message_select(request)
+    select = requested_select(request, MESSAGE)
     context = odata_context(request, f"{owner_path(request)}/{selected_path('messages', select)}/$entity")
     prefer = preferences(request)
     resource = select_message(message_resource(row, server_root(request), prefer), row, select)
