@@ -26,9 +26,10 @@ class KnownMailboxes:
         self._recipients: dict[tuple[str, str], tuple[float, LocalRecipient]] = {}
         self._sent_items: dict[str, str] = {}
 
-    async def local_recipients(self, conn: AsyncConnection, tenant_id: str,
-                               address_keys: Iterable[str]) -> dict[str, LocalRecipient]:
-        """The users of the tenant among these lower-cased addresses, by address."""
+    def remembered_recipients(self, tenant_id: str,
+                              address_keys: Iterable[str]) -> tuple[dict[str, LocalRecipient], list[str]]:
+        """The users of the tenant among these lower-cased addresses that are remembered, by
+        address, and the addresses that are not (external ones never are)."""
         now = time.monotonic()
         found: dict[str, LocalRecipient] = {}
         unknown = []
@@ -38,13 +39,27 @@ class KnownMailboxes:
                 found[key] = entry[1]
             else:
                 unknown.append(key)
+        return found, unknown
+
+    async def local_recipients(self, conn: AsyncConnection, tenant_id: str,
+                               address_keys: Iterable[str]) -> dict[str, LocalRecipient]:
+        """The users of the tenant among these lower-cased addresses, by address."""
+        found, unknown = self.remembered_recipients(tenant_id, address_keys)
         if unknown:
+            now = time.monotonic()
             if len(self._recipients) >= _MAX_ENTRIES:
                 self._recipients.clear()  # a bound, not an eviction policy
             for user in await store.local_recipients(conn, tenant_id, sorted(unknown)):
                 found[user.address_key] = user
                 self._recipients[(tenant_id, user.address_key)] = (now + self._ttl, user)
         return found
+
+    def remembered_sent_items(self, user_ids: Iterable[str]) -> dict[str, str] | None:
+        """The Sent Items folder id of each of these users, if all are remembered."""
+        try:
+            return {user_id: self._sent_items[user_id] for user_id in user_ids}
+        except KeyError:
+            return None
 
     async def sent_items(self, conn: AsyncConnection, user_ids: Iterable[str]) -> dict[str, str]:
         """The Sent Items folder id of each of these users."""

@@ -29,6 +29,7 @@ from graphpost.mail.messages import draft_from, snapshot
 from graphpost.mail.model import recipient_for
 from graphpost.mail.recipients import check_submittable
 from graphpost.store import attachments as attachment_store
+from graphpost.store import bulk
 from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
@@ -88,26 +89,47 @@ def _submitted(sent: MessageRow) -> dict[str, Any]:
     return {key: graph.get(key) for key in _SUBMITTED_PROPERTIES}
 
 
-async def _local_recipients(conn: AsyncConnection, batch: list[Outgoing],
-                            known: KnownMailboxes) -> dict[tuple[str, str], LocalRecipient]:
+def _wanted_addresses(batch: list[Outgoing]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for out in batch:
         wanted[out.owner.tenant_id].update(address.lower() for address in out.recipients)
+    return wanted
+
+
+def _remembered_recipients(batch: list[Outgoing],
+                           known: KnownMailboxes) -> dict[tuple[str, str], LocalRecipient] | None:
+    """The local recipients of the batch, from the app's memory alone; None when it does not know
+    every address (an external one, or a user it has not seen lately)."""
+    found: dict[tuple[str, str], LocalRecipient] = {}
+    for tenant_id, keys in _wanted_addresses(batch).items():
+        users, unknown = known.remembered_recipients(tenant_id, keys)
+        if unknown:
+            return None
+        found.update(((tenant_id, key), user) for key, user in users.items())
+    return found
+
+
+async def _local_recipients(conn: AsyncConnection, batch: list[Outgoing],
+                            known: KnownMailboxes) -> dict[tuple[str, str], LocalRecipient]:
     found = {}
-    for tenant_id, keys in wanted.items():
+    for tenant_id, keys in _wanted_addresses(batch).items():
         for key, user in (await known.local_recipients(conn, tenant_id, keys)).items():
             found[(tenant_id, key)] = user
     return found
 
 
-async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str,
-                       known: KnownMailboxes | None = None) -> None:
-    """Local copies and outbox entries for every message of the batch, in a handful of statements."""
-    local = await _local_recipients(conn, batch, known or KnownMailboxes())
-    copies: list[MessageRow] = []
-    copy_files: list[AttachmentRow] = []
-    external_mail: list[outbox.NewSubmission] = []
-    external_files: list[tuple[str, list[AttachmentRow]]] = []
+@dataclass
+class _Deliveries:
+    """What a batch leaves behind besides the senders' copies: the recipients' copies (with their
+    attachment rows) and the submissions of external recipients (with theirs)."""
+    copies: list[MessageRow] = field(default_factory=list)
+    copy_files: list[AttachmentRow] = field(default_factory=list)
+    external_mail: list[outbox.NewSubmission] = field(default_factory=list)
+    external_files: list[tuple[str, list[AttachmentRow]]] = field(default_factory=list)
+
+
+def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipient], at: datetime) -> _Deliveries:
+    found = _Deliveries()
     for out in batch:
         external = []
         for address in out.recipients:
@@ -116,21 +138,28 @@ async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetim
                 external.append(address)
                 continue
             received = received_copy(out.sent, user.user_id, user.inbox_id, at)
-            copies.append(received)
+            found.copies.append(received)
             if out.files:
                 # Each copy gets its own attachment rows; the content is shared, not copied.
-                copy_files += attachment_store.copies_for(out.files, received.id,
-                                                          [ids.new_attachment_id() for _ in out.files])
+                found.copy_files += attachment_store.copies_for(out.files, received.id,
+                                                                [ids.new_attachment_id() for _ in out.files])
         if external:
             # Queued for the relay, or, with none configured, captured: kept and listed, never sent.
             submission = outbox.NewSubmission(str(uuid.uuid4()), out.owner.id, out.sent.internet_message_id,
                                               _submitted(out.sent), external)
-            external_mail.append(submission)
-            external_files.append((submission.id, out.files))
-    await store.insert_messages(conn, copies)
-    await attachment_store.insert_attachments(conn, copy_files)
-    await outbox.add_submissions(conn, external_mail, outbox_state, at)
-    await attachment_store.insert_submission_attachments(conn, external_files)
+            found.external_mail.append(submission)
+            found.external_files.append((submission.id, out.files))
+    return found
+
+
+async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str,
+                       known: KnownMailboxes | None = None) -> None:
+    """Local copies and outbox entries for every message of the batch, in a handful of statements."""
+    found = _deliveries(batch, await _local_recipients(conn, batch, known or KnownMailboxes()), at)
+    await store.insert_messages(conn, found.copies)
+    await attachment_store.insert_attachments(conn, found.copy_files)
+    await outbox.add_submissions(conn, found.external_mail, outbox_state, at)
+    await attachment_store.insert_submission_attachments(conn, found.external_files)
 
 
 async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str,
@@ -182,6 +211,30 @@ def prepare_send_mail(owner: UserRow, content: MessageContent) -> Outgoing:
 
 async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state: str,
                             known: KnownMailboxes) -> None:
+    if any(item.new_attachments for item in batch):
+        await _write_send_mails_with_files(db, batch, outbox_state, known)
+        return
+    owners = {item.outgoing.owner.id for item in batch if item.save_to_sent_items}
+    outgoing = [item.outgoing for item in batch]
+    sent_items = known.remembered_sent_items(owners)
+    local = _remembered_recipients(outgoing, known)
+    if sent_items is None or local is None:
+        # Looked up before the write, so that the write itself is a single trip to the database.
+        async with db.read() as conn:
+            sent_items = await known.sent_items(conn, owners)
+            local = await _local_recipients(conn, outgoing, known)
+    at = now()
+    saved = [item.outgoing.sent for item in batch if item.save_to_sent_items]
+    for sent in saved:
+        sent.folder_id = sent_items[sent.user_id]
+    delivered = _deliveries(outgoing, local, at)
+    await bulk.insert_all(db, [store.message_inserts(saved + delivered.copies),
+                               *outbox.submission_inserts(delivered.external_mail, outbox_state, at)])
+
+
+async def _write_send_mails_with_files(db: Database, batch: list[PendingSend], outbox_state: str,
+                                       known: KnownMailboxes) -> None:
+    # Attachment content is written chunk by chunk inside the transaction (mail/attachments.py).
     async with db.write() as conn:
         at = now()
         saved = [item for item in batch if item.save_to_sent_items]
@@ -197,54 +250,65 @@ async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state
 
 
 class SubmissionBatcher:
-    """Group commit for sendMail: requests that arrive while a transaction is being written are
-    written together in the next one. Each caller still returns only after its own message is
-    committed; a batch that fails is retried one request at a time, so one bad request cannot
-    fail the others."""
+    """Group commit for sendMail: requests that arrive while transactions are being written are
+    written together in the next one. Up to `in_flight` transactions are under way at once, so
+    that the next one is ready to go when the database finishes the one before (on SQLite they
+    queue on the writer's thread: store/database.py). Each caller still returns only after its
+    own message is committed; a batch that fails is retried one request at a time, so one bad
+    request cannot fail the others."""
 
-    def __init__(self, db: Database, outbox_state: str, max_batch: int = 64) -> None:
+    def __init__(self, db: Database, outbox_state: str, max_batch: int = 64, in_flight: int = 4) -> None:
         self._db = db
         self._outbox_state = outbox_state
         self._max_batch = max_batch
+        self._in_flight = in_flight
         self._pending: list[PendingSend] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
         self.known = KnownMailboxes()  # shared with the send path (api/routes/send.py)
 
     async def send_mail(self, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
         outgoing = prepare_send_mail(owner, content)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(PendingSend(outgoing, save_to_sent_items, content.attachments, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_pending())
+        self._start_writers()
         # Shielded: a client that disconnects does not cancel a write others share.
         await asyncio.shield(done)
 
     async def drain(self) -> None:
         """Wait for the writes under way (at shutdown)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        while self._writers:
+            await asyncio.wait(set(self._writers))
 
-    async def _write_pending(self) -> None:
-        while self._pending:
+    def _start_writers(self) -> None:
+        while self._pending and len(self._writers) < self._in_flight:
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
-            try:
-                await _write_send_mails(self._db, batch, self._outbox_state, self.known)
-                log.debug("wrote %d sendMail requests in one transaction", len(batch))
-            except Exception as exc:
-                if len(batch) == 1:
-                    _fail(batch[0], exc)
-                    continue
-                log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
-                for item in batch:
-                    try:
-                        await _write_send_mails(self._db, [item], self._outbox_state, self.known)
-                    except Exception as single:
-                        _fail(item, single)
-                    else:
-                        _succeed(item)
-            else:
-                for item in batch:
+            writer = asyncio.create_task(self._write(batch))
+            self._writers.add(writer)
+            writer.add_done_callback(self._writer_done)
+
+    def _writer_done(self, writer: asyncio.Task[None]) -> None:
+        self._writers.discard(writer)
+        self._start_writers()
+
+    async def _write(self, batch: list[PendingSend]) -> None:
+        try:
+            await _write_send_mails(self._db, batch, self._outbox_state, self.known)
+            log.debug("wrote %d sendMail requests in one transaction", len(batch))
+        except Exception as exc:
+            if len(batch) == 1:
+                _fail(batch[0], exc)
+                return
+            log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
+            for item in batch:
+                try:
+                    await _write_send_mails(self._db, [item], self._outbox_state, self.known)
+                except Exception as single:
+                    _fail(item, single)
+                else:
                     _succeed(item)
+        else:
+            for item in batch:
+                _succeed(item)
 
 
 def _succeed(item: PendingSend) -> None:

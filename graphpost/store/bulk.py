@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.store.database import json_text
+from graphpost.store.database import Database, Statement, json_text
 from graphpost.store.types import UTCDateTime, sqlite_text
 
 Convert = Callable[[Any], Any]
@@ -26,7 +26,7 @@ class _Plan:
     columns: tuple[tuple[str, Convert | None], ...]
 
 
-_plans: dict[tuple[str, str], _Plan] = {}
+_plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
 
 
 def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Convert | None:
@@ -39,23 +39,33 @@ def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Convert | None:
     return None  # strings, integers and booleans go to both drivers as they are
 
 
-def _plan(table: sa.Table, dialect: sa.Dialect) -> _Plan:
-    key = (table.name, dialect.name)
+def _plan(table: sa.Table, dialect: sa.Dialect, names: tuple[str, ...]) -> _Plan:
+    key = (table.name, dialect.name, names)
     plan = _plans.get(key)
     if plan is None:
-        names = [column.name for column in table.columns]
         compiled = table.insert().values({name: sa.bindparam(name) for name in names}).compile(dialect=dialect)
         order = compiled.positiontup or names
-        converters = {column.name: _converter(column, dialect) for column in table.columns}
+        converters = {name: _converter(table.columns[name], dialect) for name in names}
         plan = _plans[key] = _Plan(str(compiled), tuple((name, converters[name]) for name in order))
     return plan
 
 
+def insert_statement(table: sa.Table, rows: Sequence[dict[str, Any]], dialect: sa.Dialect) -> Statement:
+    """The INSERT of `rows` into `table`, ready for the driver. Every row names the same columns;
+    the others take their defaults in the database."""
+    plan = _plan(table, dialect, tuple(rows[0]))
+    return plan.sql, [tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan.columns)
+                      for row in rows]
+
+
 async def insert_rows(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (each with a value for every column of `table`)."""
-    if not rows:
-        return
-    plan = _plan(table, conn.dialect)
-    params = [tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan.columns)
-              for row in rows]
-    await conn.exec_driver_sql(plan.sql, params)
+    """Insert `rows` (each naming the same columns of `table`)."""
+    if rows:
+        await conn.exec_driver_sql(*insert_statement(table, rows, conn.dialect))
+
+
+async def insert_all(db: Database, inserts: Sequence[tuple[sa.Table, Sequence[dict[str, Any]]]]) -> None:
+    """Insert rows into several tables in one write transaction of their own (on SQLite, one trip
+    to the driver's thread: Database.write_statements)."""
+    dialect = db.writer.dialect
+    await db.write_statements([insert_statement(table, rows, dialect) for table, rows in inserts if rows])

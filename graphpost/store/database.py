@@ -8,9 +8,10 @@ readers use a pool and, thanks to WAL, never wait for the writer. PostgreSQL use
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Sequence
 
 import orjson
 import sqlalchemy as sa
@@ -18,8 +19,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from graphpost.store import sqlite_driver
+from graphpost.store.checkpoints import WalCheckpointer
+from graphpost.store.sqlite_writer import WriterProcess
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A statement as the driver takes it: SQL and the parameters of each row (store/bulk.py).
+Statement = tuple[str, list[tuple[Any, ...]]]
 
 
 def json_text(value: Any) -> str:
@@ -49,6 +54,9 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if immediate:
+            # The writer never checkpoints: store/checkpoints.py does, off the write path.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @sa.event.listens_for(engine.sync_engine, "begin")
@@ -63,11 +71,17 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
+        self._checkpointer: WalCheckpointer | None = None
+        self._writer_process: WriterProcess | None = None
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.reader = _sqlite_engine(url, immediate=False, pool_size=4)
             self.writer = _sqlite_engine(url, immediate=True, pool_size=1)
+            if parsed.database and parsed.database != ":memory:":
+                self._checkpointer = WalCheckpointer(parsed.database)
+                self._checkpointer.start()
+                self._writer_process = WriterProcess(parsed.database)
         else:
             self.reader = self.writer = create_async_engine(url, pool_size=10, max_overflow=10, **_JSON)
 
@@ -88,7 +102,22 @@ class Database:
         async with self.writer.begin() as conn:
             yield conn
 
+    async def write_statements(self, statements: Sequence[Statement]) -> None:
+        """Run each statement over its rows (store/bulk.py), in one write transaction that has
+        committed when this returns. On a SQLite file, a process of its own writes it
+        (store/sqlite_writer.py: SQLite's work then never waits for this process's GIL)."""
+        if self._writer_process is not None:
+            await self._writer_process.run(statements)
+            return
+        async with self.write() as conn:
+            for operation, rows in statements:
+                await conn.exec_driver_sql(operation, rows)
+
     async def dispose(self) -> None:
+        if self._writer_process is not None:
+            await self._writer_process.close()
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
         await self.reader.dispose()
         if self.writer is not self.reader:
             await self.writer.dispose()

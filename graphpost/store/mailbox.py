@@ -211,9 +211,14 @@ async def well_known_folder_ids(conn: AsyncConnection, user_ids: Iterable[str], 
     return {row.user_id: row.id for row in await conn.execute(query)}
 
 
+def message_inserts(rows: Iterable[MessageRow]) -> tuple[sa.Table, list[dict[str, Any]]]:
+    """The rows of these messages, for store/bulk.py."""
+    return messages, [row.__dict__ for row in rows]
+
+
 async def insert_messages(conn: AsyncConnection, rows: Iterable[MessageRow]) -> None:
     # The send path's bulk insert: see store/bulk.py.
-    await bulk.insert_rows(conn, messages, [row.__dict__ for row in rows])
+    await bulk.insert_rows(conn, *message_inserts(rows))
 
 
 async def message(conn: AsyncConnection, user_id: str, message_id: str, *,

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost.store import bulk
 from graphpost.store.schema import outbox, submission_attachments, submissions, users
 
 CAPTURED = "captured"    # no relay configured: kept and listed, never sent
@@ -38,17 +39,22 @@ class NewSubmission:
     recipients: list[str]
 
 
+def submission_inserts(new: list[NewSubmission], state: str, now: datetime) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+    """The rows of these submissions and their outbox entries (one per recipient), by table."""
+    return [
+        (submissions, [{"id": item.id, "user_id": item.user_id, "internet_message_id": item.internet_message_id,
+                        "message": item.message, "created_at": now} for item in new]),
+        (outbox, [{"submission_id": item.id, "recipient": address, "domain": address.rpartition("@")[2].lower(),
+                   "state": state, "created_at": now, "updated_at": now}
+                  for item in new for address in item.recipients])]
+
+
 async def add_submissions(conn: AsyncConnection, new: list[NewSubmission], state: str, now: datetime) -> None:
     """Record submissions and one outbox entry per recipient, in two statements whatever the count."""
     if not new:
         return
-    await conn.execute(submissions.insert(), [
-        {"id": item.id, "user_id": item.user_id, "internet_message_id": item.internet_message_id,
-         "message": item.message, "created_at": now} for item in new])
-    await conn.execute(outbox.insert(), [
-        {"submission_id": item.id, "recipient": address, "domain": address.rpartition("@")[2].lower(),
-         "state": state, "created_at": now, "updated_at": now}
-        for item in new for address in item.recipients])
+    for table, rows in submission_inserts(new, state, now):
+        await bulk.insert_rows(conn, table, rows)
 
 
 async def entries(conn: AsyncConnection, state: str | None = None, limit: int = 1000) -> list[OutboxEntry]:

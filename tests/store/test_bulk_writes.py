@@ -1,0 +1,91 @@
+"""Rows written through store/bulk.py in transactions of their own (Database.write_statements):
+all or nothing, committed when the call returns, and overlapping calls all land, beside the
+ordinary SQLAlchemy transactions that share the writer."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from graphpost.store import bulk
+from graphpost.store.database import Database
+from graphpost.store.schema import domains, tenants
+
+AT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+def _tenant(n: int) -> dict[str, object]:
+    return {"id": f"{n:036d}", "display_name": f"Tenant {n}", "created_at": AT}
+
+
+async def _tenant_ids(db: Database) -> set[str]:
+    async with db.read() as conn:
+        return set((await conn.execute(sa.select(tenants.c.id))).scalars())
+
+
+async def test_rows_of_several_tables_are_committed_together(db: Database) -> None:
+    await bulk.insert_all(db, [(tenants, [_tenant(1), _tenant(2)]),
+                               (domains, [{"name": "one.test", "tenant_id": f"{1:036d}"}])])
+    async with db.read() as conn:
+        found = (await conn.execute(sa.select(tenants.c.display_name, tenants.c.created_at)
+                                    .where(tenants.c.id == f"{2:036d}"))).one()
+        domain = (await conn.execute(sa.select(domains.c.tenant_id).where(domains.c.name == "one.test"))).scalar()
+    assert tuple(found) == ("Tenant 2", AT)
+    assert domain == f"{1:036d}"
+
+
+async def test_a_statement_that_fails_leaves_nothing_of_its_transaction(db: Database) -> None:
+    before = await _tenant_ids(db)
+    # The second statement names a tenant that does not exist: the first one's rows must go too.
+    with pytest.raises((sqlite3.IntegrityError, sa.exc.IntegrityError)):
+        await bulk.insert_all(db, [(tenants, [_tenant(3)]),
+                                   (domains, [{"name": "orphan.test", "tenant_id": f"{99:036d}"}])])
+    assert await _tenant_ids(db) == before
+    # The writer is usable afterwards, by both kinds of transaction.
+    await bulk.insert_all(db, [(tenants, [_tenant(3)])])
+    async with db.write() as conn:
+        await conn.execute(sa.insert(tenants).values(_tenant(4)))
+    assert {f"{3:036d}", f"{4:036d}"} <= await _tenant_ids(db)
+
+
+async def test_overlapping_writes_all_commit_beside_ordinary_transactions(db: Database) -> None:
+    async def ordinary(n: int) -> None:
+        async with db.write() as conn:
+            await conn.execute(sa.insert(tenants).values(_tenant(n)))
+            await asyncio.sleep(0)  # let bulk writes queue up while this transaction is open
+            await conn.execute(sa.insert(domains).values(name=f"d{n}.test", tenant_id=f"{n:036d}"))
+
+    bulk_writes = [bulk.insert_all(db, [(tenants, [_tenant(n)])]) for n in range(100, 140)]
+    ordinary_writes = [ordinary(n) for n in range(200, 210)]
+    await asyncio.gather(*bulk_writes[:20], *ordinary_writes, *bulk_writes[20:])
+    ids = await _tenant_ids(db)
+    assert {f"{n:036d}" for n in [*range(100, 140), *range(200, 210)]} <= ids
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_sqlite_wal_is_checkpointed_off_the_write_path(db: Database) -> None:
+    path = db.writer.url.database
+    assert path
+    async with db.write() as conn:
+        # The writer leaves checkpoints to store/checkpoints.py.
+        assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
+    await bulk.insert_all(db, [(tenants, [_tenant(n) for n in range(300, 310)])])
+    # `immutable=1` reads the database file alone, without the WAL: the rows show there only
+    # once a checkpoint has copied them.
+    deadline = time.monotonic() + 10
+    while True:
+        file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            found = file_only.execute("SELECT count(*) FROM tenants WHERE id >= ? AND id < ?",
+                                      (f"{300:036d}", f"{310:036d}")).fetchone()[0]
+        finally:
+            file_only.close()
+        if found == 10 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert found == 10
