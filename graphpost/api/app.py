@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
+from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.routes import attachments, batch, folders, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime, outbox_state_for
@@ -66,6 +67,7 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     app.include_router(uploads.router)
     app.state.route_templates += [getattr(route, "path", "") for route in uploads.router.routes]
     errors.install(app)
+    app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: every answer carries the request ids
     return app

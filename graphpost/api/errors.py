@@ -50,15 +50,15 @@ def _unknown_segment(templates: list[str], path: str) -> str:
     return segments[min(best, len(segments) - 1)]
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(GraphError)
-    async def _graph_error(request: Request, exc: GraphError) -> GraphJSONResponse:
+def error_response(request: Request, exc: Exception) -> GraphJSONResponse:
+    """Graph's answer to an exception raised while serving `request`: the exception handlers of
+    the app (install, below) and the routes served ahead of FastAPI (api/direct.py) both use it."""
+    if isinstance(exc, GraphError):
         return envelope(request, exc)
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> GraphJSONResponse:
+    if isinstance(exc, HTTPException):
         if exc.status_code == 404:
-            return envelope(request, SegmentNotFound(_unknown_segment(app.state.route_templates, request.url.path)))
+            return envelope(request, SegmentNotFound(_unknown_segment(request.app.state.route_templates,
+                                                                      request.url.path)))
         if exc.status_code == 405:
             return envelope(request, MethodNotAllowed())
         if exc.status_code == 413:
@@ -66,17 +66,20 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 415:
             return envelope(request, UnsupportedMediaType())
         return envelope(request, BadRequest(str(exc.detail)))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> GraphJSONResponse:
+    if isinstance(exc, RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         if first.get("type") == "json_invalid":
             return envelope(request, RequestBodyRead("Invalid JSON in the request body."))
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         return envelope(request, BadRequest(f"Invalid value for '{where}': {first.get('msg', 'invalid')}."))
+    # Logged with its traceback for the operator; the client sees Graph's generic 500.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return envelope(request, GraphError())
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> GraphJSONResponse:
-        # Logged with its traceback for the operator; the client sees Graph's generic 500.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return envelope(request, GraphError())
+
+def install(app: FastAPI) -> None:
+    async def handler(request: Request, exc: Exception) -> GraphJSONResponse:
+        return error_response(request, exc)
+
+    for kind in (GraphError, HTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(kind, handler)
