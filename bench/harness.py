@@ -44,11 +44,28 @@ def _cpu_ticks(pid: int, task: int | None = None) -> float:
         return float("nan")
 
 
+def _children(pid: int) -> list[int]:
+    """The running child processes of `pid` (graphpost's SQLite writer process)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def _server_cpu(pid: int | None) -> tuple[float, float]:
-    """(whole process, its main thread = the event loop), CPU seconds."""
+    """(whole process with its child processes, its main thread = the event loop), CPU seconds.
+    A child that ends within a window takes its CPU time with it: graphpost's run as long as it."""
     if not pid:
         return float("nan"), float("nan")
-    return _cpu_ticks(pid), _cpu_ticks(pid, pid)
+    children = sum(ticks for child in _children(pid) if (ticks := _cpu_ticks(child)) == ticks)
+    return _cpu_ticks(pid) + children, _cpu_ticks(pid, pid)
 
 
 class RawConnection:

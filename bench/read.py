@@ -464,7 +464,7 @@ def main() -> None:
                       f"(from server CPU per request: {fmt(ratio(cpu_a, ratio(results[key]['server_cpu_pct'], rate)), 3)})")
         print()
         print("CPU during the window (100% = one core; the machine has "
-              f"{os.cpu_count()}): server (its event-loop thread; other threads) / load generator"
+              f"{os.cpu_count()}): server (its event-loop thread; other threads and processes) / load generator"
               + (" / PostgreSQL's processes (all of them, whoever uses them)" if postgres else ""))
         for key, r in results.items():
             rate = r["series"]["all"]["rate"]

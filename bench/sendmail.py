@@ -341,7 +341,7 @@ def main() -> None:
               f"b/a = {fmt(ratio(cpu_a, cpu_b), 3)}, c/a = {fmt(ratio(cpu_a, cpu_c), 3)}")
         print()
         print("CPU during the window (100% = one core; the machine has "
-              f"{os.cpu_count()}): server (its event-loop thread; other threads) / load generator")
+              f"{os.cpu_count()}): server (its event-loop thread; other threads and processes) / load generator")
         for label, r, name in (("(a)", a, "bare"), ("(b)", b, "sendmail"), ("(c)", c, "op")):
             rate = r["series"][name]["rate"]
             per = r["server_cpu_pct"] / 100 / rate * 1000 if rate else float("nan")
