@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphpost.mail import ids
 
 access_log = logging.getLogger("graphpost.access")
 
@@ -29,7 +30,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = ids.new_request_id()
         client_request_id = request_id
         for name, value in scope["headers"]:
             if name == b"client-request-id":

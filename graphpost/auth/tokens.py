@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ class TokenVerifier:
     def verify(self, token: str) -> dict[str, Any]:
         claims = self._cache.get(token)
         if claims is not None:
-            if claims["exp"] > datetime.now(timezone.utc).timestamp():
+            if claims["exp"] > time.time():
                 self._cache.move_to_end(token)
                 return claims
             del self._cache[token]

@@ -73,6 +73,13 @@ def conversation_index(at: datetime) -> str:
     return base64.b64encode(header).decode()
 
 
+def new_request_id() -> str:
+    """A version 4 UUID in its usual text form, as Graph's request-id header carries one."""
+    value = _random.getrandbits(128) & ~(0xF000 << 64) & ~(0xC000 << 48) | (0x4000 << 64) | (0x8000 << 48)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def new_internet_message_id(domain: str) -> str:
     # Unique, not secret: the same generator as the ids (uuid4 costs a system call each).
     return f"<{_random.randbytes(16).hex().upper()}@{domain}>"

@@ -8,7 +8,7 @@ from enum import Enum
 from graphpost.mail import attachments, content, ids
 from graphpost.mail.lookup import now
 from graphpost.mail.messages import draft_from
-from graphpost.mail.submission import received_copy
+from graphpost.mail.submission import received_copies
 from graphpost.store import attachments as attachment_store
 from graphpost.store import directory as directory_store
 from graphpost.store import mailbox as store
@@ -56,7 +56,7 @@ async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
         prototype.from_address = sender["emailAddress"]["address"].lower() if sender else None
         prototype.has_attachments = any(not new.is_inline for new in received.attachments)
         files = await attachments.prepare(conn, prototype.id, received.attachments, at)
-        rows = [received_copy(prototype, user.user_id, user.inbox_id, at) for user in copies]
+        rows = received_copies(prototype, [(user.user_id, user.inbox_id) for user in copies], at)
         await store.insert_messages(conn, rows)
         for row in rows:
             await attachment_store.insert_attachments(

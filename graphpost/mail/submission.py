@@ -70,18 +70,21 @@ def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
     row.change_key = ids.new_change_key()
 
 
-def received_copy(sent: MessageRow, recipient_id: str, inbox_id: str, at: datetime) -> MessageRow:
-    # A shallow copy: the nested values are only read (and serialised) from here on.
+def received_copies(sent: MessageRow, recipients: list[tuple[str, str]], at: datetime) -> list[MessageRow]:
+    """The copy each recipient, given as (user id, Inbox id), receives of `sent`."""
+    # One shallow copy of the data for them all: from here on it is only read (and serialised,
+    # once per statement: store/bulk.py).
     data = dict(sent.data)
     # Bcc is for the envelope: no recipient's copy shows it.
     data.update(bccRecipients=[], categories=[], flag={"flagStatus": "notFlagged"},
                 inferenceClassification="focused")
-    return MessageRow(
+    return [MessageRow(
         id=ids.new_message_id(), user_id=recipient_id, folder_id=inbox_id, change_key=ids.new_change_key(),
         created_at=at, modified_at=at, received_at=at, sent_at=sent.sent_at, subject=sent.subject,
         is_read=False, is_draft=False, importance=sent.importance, has_attachments=sent.has_attachments,
         internet_message_id=sent.internet_message_id, conversation_id=sent.conversation_id,
         from_address=sent.from_address, data=data, immutable_id=ids.new_immutable_id())
+        for recipient_id, inbox_id in recipients]
 
 
 def _submitted(sent: MessageRow) -> dict[str, Any]:
@@ -132,12 +135,14 @@ def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipie
     found = _Deliveries()
     for out in batch:
         external = []
+        inboxes = []
         for address in out.recipients:
             user = local.get((out.owner.tenant_id, address.lower()))
             if user is None:
                 external.append(address)
-                continue
-            received = received_copy(out.sent, user.user_id, user.inbox_id, at)
+            else:
+                inboxes.append((user.user_id, user.inbox_id))
+        for received in received_copies(out.sent, inboxes, at):
             found.copies.append(received)
             if out.files:
                 # Each copy gets its own attachment rows; the content is shared, not copied.
@@ -271,8 +276,8 @@ class SubmissionBatcher:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(PendingSend(outgoing, save_to_sent_items, content.attachments, done))
         self._start_writers()
-        # Shielded: a client that disconnects does not cancel a write others share.
-        await asyncio.shield(done)
+        # The write runs in a task of its own: a client that disconnects cancels only this wait.
+        await done
 
     async def drain(self) -> None:
         """Wait for the writes under way (at shutdown)."""

@@ -8,6 +8,7 @@ schema needs, and the rows go to the driver's executemany as they are."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -23,15 +24,30 @@ Convert = Callable[[Any], Any]
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    columns: tuple[tuple[str, Convert | None], ...]
+    # A row's values in the statement's order, then the few that need converting, by position:
+    # JSON documents apart, as rows that share one (a message's copies) serialise it once.
+    values: Callable[[dict[str, Any]], tuple[Any, ...]]
+    conversions: tuple[tuple[int, Convert], ...]
+    json_positions: tuple[int, ...]
+
+    def parameters(self, row: dict[str, Any], texts: dict[int, str]) -> tuple[Any, ...]:
+        values = list(self.values(row))
+        for position, convert in self.conversions:
+            values[position] = convert(values[position])
+        for position in self.json_positions:
+            document = values[position]
+            # Keyed by identity: the documents stay alive (in the rows) while `texts` is used.
+            text = texts.get(id(document))
+            if text is None:
+                text = texts[id(document)] = json_text(document)
+            values[position] = text
+        return tuple(values)
 
 
 _plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
 
 
 def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Convert | None:
-    if isinstance(column.type, sa.JSON):
-        return json_text
     if isinstance(column.type, UTCDateTime):
         if dialect.name == "sqlite":
             return lambda value: None if value is None else sqlite_text(value)
@@ -45,8 +61,13 @@ def _plan(table: sa.Table, dialect: sa.Dialect, names: tuple[str, ...]) -> _Plan
     if plan is None:
         compiled = table.insert().values({name: sa.bindparam(name) for name in names}).compile(dialect=dialect)
         order = compiled.positiontup or names
-        converters = {name: _converter(table.columns[name], dialect) for name in names}
-        plan = _plans[key] = _Plan(str(compiled), tuple((name, converters[name]) for name in order))
+        conversions = tuple((position, convert) for position, name in enumerate(order)
+                            if (convert := _converter(table.columns[name], dialect)) is not None)
+        json_positions = tuple(position for position, name in enumerate(order)
+                               if isinstance(table.columns[name].type, sa.JSON))
+        # itemgetter of one name gives the value, not a 1-tuple.
+        values = operator.itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+        plan = _plans[key] = _Plan(str(compiled), values, conversions, json_positions)
     return plan
 
 
@@ -54,8 +75,8 @@ def insert_statement(table: sa.Table, rows: Sequence[dict[str, Any]], dialect: s
     """The INSERT of `rows` into `table`, ready for the driver. Every row names the same columns;
     the others take their defaults in the database."""
     plan = _plan(table, dialect, tuple(rows[0]))
-    return plan.sql, [tuple(row[name] if convert is None else convert(row[name]) for name, convert in plan.columns)
-                      for row in rows]
+    texts: dict[int, str] = {}
+    return plan.sql, [plan.parameters(row, texts) for row in rows]
 
 
 async def insert_rows(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
