@@ -25,8 +25,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await envelope(Request(scope), RequestTooLarge())(scope, receive, send)
+            if name == b"content-length" and value.isdigit():
+                if int(value) > self.limit:
+                    await envelope(Request(scope), RequestTooLarge())(scope, receive, send)
+                    return
+                # The server reads no more than the declared length (HTTP/1.1 framing): nothing to count.
+                await self.app(scope, receive, send)
                 return
         received = 0
 

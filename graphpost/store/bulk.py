@@ -24,23 +24,22 @@ Convert = Callable[[Any], Any]
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    # A row's values in the statement's order, then the few that need converting, by position:
-    # JSON documents apart, as rows that share one (a message's copies) serialise it once.
+    # A row's values in the statement's order, then the few that need converting, by position.
     values: Callable[[dict[str, Any]], tuple[Any, ...]]
     conversions: tuple[tuple[int, Convert], ...]
-    json_positions: tuple[int, ...]
 
-    def parameters(self, row: dict[str, Any], texts: dict[int, str]) -> tuple[Any, ...]:
+    def parameters(self, row: dict[str, Any], converted: list[dict[int, Any]]) -> tuple[Any, ...]:
+        """`converted` remembers, per conversion, what each value became: the rows of one
+        statement share their timestamps, and a message's copies their JSON document, so each is
+        converted once. Keyed by identity: the values stay alive (in the rows) meanwhile."""
         values = list(self.values(row))
-        for position, convert in self.conversions:
-            values[position] = convert(values[position])
-        for position in self.json_positions:
-            document = values[position]
-            # Keyed by identity: the documents stay alive (in the rows) while `texts` is used.
-            text = texts.get(id(document))
-            if text is None:
-                text = texts[id(document)] = json_text(document)
-            values[position] = text
+        for (position, convert), seen in zip(self.conversions, converted):
+            value = values[position]
+            key = id(value)
+            if key in seen:
+                values[position] = seen[key]
+            else:
+                values[position] = seen[key] = convert(value)
         return tuple(values)
 
 
@@ -48,6 +47,8 @@ _plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
 
 
 def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Convert | None:
+    if isinstance(column.type, sa.JSON):
+        return json_text
     if isinstance(column.type, UTCDateTime):
         if dialect.name == "sqlite":
             return lambda value: None if value is None else sqlite_text(value)
@@ -63,11 +64,9 @@ def _plan(table: sa.Table, dialect: sa.Dialect, names: tuple[str, ...]) -> _Plan
         order = compiled.positiontup or names
         conversions = tuple((position, convert) for position, name in enumerate(order)
                             if (convert := _converter(table.columns[name], dialect)) is not None)
-        json_positions = tuple(position for position, name in enumerate(order)
-                               if isinstance(table.columns[name].type, sa.JSON))
         # itemgetter of one name gives the value, not a 1-tuple.
         values = operator.itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
-        plan = _plans[key] = _Plan(str(compiled), values, conversions, json_positions)
+        plan = _plans[key] = _Plan(str(compiled), values, conversions)
     return plan
 
 
@@ -75,8 +74,8 @@ def insert_statement(table: sa.Table, rows: Sequence[dict[str, Any]], dialect: s
     """The INSERT of `rows` into `table`, ready for the driver. Every row names the same columns;
     the others take their defaults in the database."""
     plan = _plan(table, dialect, tuple(rows[0]))
-    texts: dict[int, str] = {}
-    return plan.sql, [plan.parameters(row, texts) for row in rows]
+    converted: list[dict[int, Any]] = [{} for _ in plan.conversions]
+    return plan.sql, [plan.parameters(row, converted) for row in rows]
 
 
 async def insert_rows(conn: AsyncConnection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
