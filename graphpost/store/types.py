@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,13 +11,14 @@ import sqlalchemy as sa
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-@lru_cache(maxsize=1024)
 def sqlite_text(value: datetime) -> str:
-    # The rows a transaction writes share a few timestamps (a sendMail's copies all carry the
-    # same ones), so each is formatted once rather than once per column per row.
+    """The fixed-width text of _SQLITE_FORMAT, made by isoformat: half the cost of strftime,
+    and with timespec it always writes the six digits of microseconds."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(timezone.utc).strftime(_SQLITE_FORMAT)
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
