@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
 import sqlalchemy as sa
@@ -28,13 +29,14 @@ class _Plan:
     values: Callable[[dict[str, Any]], tuple[Any, ...]]
     conversions: tuple[tuple[int, Convert], ...]
 
-    def parameters(self, row: dict[str, Any], converted: list[dict[int, Any]]) -> tuple[Any, ...]:
+    def parameters(self, row: dict[str, Any], converted: dict[Convert, dict[int, Any]]) -> tuple[Any, ...]:
         """`converted` remembers, per conversion, what each value became: the rows of one
         statement share their timestamps, and a message's copies their JSON document, so each is
         converted once. Keyed by identity: the values stay alive (in the rows) meanwhile."""
         values = list(self.values(row))
-        for (position, convert), seen in zip(self.conversions, converted):
+        for position, convert in self.conversions:
             value = values[position]
+            seen = converted[convert]
             key = id(value)
             if key in seen:
                 values[position] = seen[key]
@@ -46,13 +48,17 @@ class _Plan:
 _plans: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
 
 
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    return None if value is None else sqlite_text(value)
+
+
 def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Convert | None:
+    # One function per kind of value, whatever the column: what it made of a value is remembered
+    # across the columns of a statement (_Plan.parameters).
     if isinstance(column.type, sa.JSON):
         return json_text
     if isinstance(column.type, UTCDateTime):
-        if dialect.name == "sqlite":
-            return lambda value: None if value is None else sqlite_text(value)
-        return UTCDateTime.checked
+        return _sqlite_timestamp if dialect.name == "sqlite" else UTCDateTime.checked
     return None  # strings, integers and booleans go to both drivers as they are
 
 
@@ -74,7 +80,7 @@ def insert_statement(table: sa.Table, rows: Sequence[dict[str, Any]], dialect: s
     """The INSERT of `rows` into `table`, ready for the driver. Every row names the same columns;
     the others take their defaults in the database."""
     plan = _plan(table, dialect, tuple(rows[0]))
-    converted: list[dict[int, Any]] = [{} for _ in plan.conversions]
+    converted: dict[Convert, dict[int, Any]] = {convert: {} for _, convert in plan.conversions}
     return plan.sql, [plan.parameters(row, converted) for row in rows]
 
 
