@@ -37,9 +37,8 @@ Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def create_app(settings: Settings, db: Database | None = None, background: Sequence[Background] = ()) -> FastAPI:
-    """The app over `db` (opened from settings when not given; then the app disposes of it).
-    `background` tasks (the delivery worker) run beside it until it stops."""
-    owns_db = db is None
+    """The app over `db` (opened from settings when not given). `background` tasks (the delivery
+    worker) run beside it until it stops; then the database is disposed of (it can be used again)."""
     database = db or Database(settings.sqlalchemy_url)
 
     @asynccontextmanager
@@ -51,8 +50,9 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
         await asyncio.gather(*tasks)
         await app.state.runtime.submissions.drain()
         log.info("graphpost stopped")
-        if owns_db:
-            await database.dispose()
+        # Whoever owns the database, what it started in this loop (the SQLite writer process,
+        # the checkpoints) stops with it.
+        await database.dispose()
 
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)),

@@ -125,7 +125,10 @@ class WriterProcess:
             raise kind(message)
 
     async def close(self) -> None:
+        """Stop the child, after the transactions it holds (at shutdown, in the loop that started
+        it); a later write starts another."""
         child, self._child = self._child, None
+        self._starting = asyncio.Lock()  # the next child may belong to another event loop
         if child is None:
             return
         assert child.process.stdin is not None
@@ -163,6 +166,11 @@ async def _read_answers(child: _Child) -> None:
     except asyncio.IncompleteReadError:
         pass
     finally:
+        # Cancelled (the loop is closing) or the child ended: with its stdin closed, a child still
+        # running finishes the transaction it holds and exits, so this wait ends.
+        stdin = child.process.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
         code = await child.process.wait()
         if child.waiting:
             log.warning("the SQLite writer process ended (exit code %s) with %d transactions unanswered",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import signal
+import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -101,6 +103,58 @@ def test_the_server_stops_cleanly_on_a_termination_signal(server: ServerProcess,
     # KeyboardInterrupt turned into an exit code.
     assert code in (0, -sig, 128 + sig), (code, server.output())
     assert server.wait_for_output(r"graphpost stopped", timeout=1), server.output()
+    assert "Traceback" not in server.output(), server.output()
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The command lines of the running child processes of `pid`, by pid (Linux /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_after_send_mail_the_server_and_its_sqlite_writer_stop_cleanly(server: ServerProcess,
+                                                                       sig: signal.Signals) -> None:
+    # A sendMail starts the SQLite writer process (store/sqlite_writer.py); stopping must stop it too.
+    message = {"subject": "Before stopping", "body": {"contentType": "text", "content": "hi"},
+               "toRecipients": [{"emailAddress": {"address": BOB}}]}
+    answer = httpx.post(f"{server.base_url}/v1.0/me/sendMail", headers=bearer(server.token(ALICE)),
+                        json={"message": message}, timeout=30)
+    assert answer.status_code == 202, answer.text
+    # While it serves, the WAL is checkpointed (store/checkpoints.py): the message reaches the
+    # database file itself, which `immutable=1` reads without the WAL.
+    deadline = time.monotonic() + 10
+    while True:
+        file_only = sqlite3.connect(f"file:{server.data_dir / 'graphpost.db'}?immutable=1", uri=True)
+        try:
+            found = file_only.execute("SELECT count(*) FROM messages WHERE subject = 'Before stopping'").fetchone()[0]
+        finally:
+            file_only.close()
+        if found == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert found == 2  # alice's Sent Items and bob's Inbox
+    writers = [pid for pid, line in _children(server.pid).items() if "graphpost.store.sqlite_writer" in line]
+    assert len(writers) == 1, _children(server.pid)
+    code = server.stop(sig, timeout=10)
+    assert code in (0, -sig, 128 + sig), (code, server.output())
+    deadline = time.monotonic() + 5
+    while _alive(writers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(writers[0]), "the SQLite writer process outlived the server"
     assert "Traceback" not in server.output(), server.output()
 
 
