@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -99,3 +100,13 @@ def start_postgres_run() -> PostgresRun | None:
                         f"but unusable: {exc}", pytrace=False)
         return None
     return run
+
+
+def count_in_database_file(path: str | Path, query: str, parameters: tuple[object, ...] = ()) -> int:
+    """`SELECT count(*) …` on a SQLite database file alone: `immutable=1` reads it without its
+    WAL, so rows show there only once a checkpoint has copied them (store/checkpoints.py)."""
+    file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(file_only.execute(query, parameters).fetchone()[0])
+    finally:
+        file_only.close()

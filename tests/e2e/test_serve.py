@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import signal
-import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
+from tests.backends import count_in_database_file
 from tests.e2e.conftest import SdkClients
 from tests.e2e.server import ServerProcess, accepts_connections
 
@@ -135,16 +135,10 @@ def test_after_send_mail_the_server_and_its_sqlite_writer_stop_cleanly(server: S
                         json={"message": message}, timeout=30)
     assert answer.status_code == 202, answer.text
     # While it serves, the WAL is checkpointed (store/checkpoints.py): the message reaches the
-    # database file itself, which `immutable=1` reads without the WAL.
+    # database file itself.
     deadline = time.monotonic() + 10
-    while True:
-        file_only = sqlite3.connect(f"file:{server.data_dir / 'graphpost.db'}?immutable=1", uri=True)
-        try:
-            found = file_only.execute("SELECT count(*) FROM messages WHERE subject = 'Before stopping'").fetchone()[0]
-        finally:
-            file_only.close()
-        if found == 2 or time.monotonic() > deadline:
-            break
+    while (found := count_in_database_file(server.data_dir / "graphpost.db", "SELECT count(*) FROM messages "
+                                           "WHERE subject = 'Before stopping'")) != 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert found == 2  # alice's Sent Items and bob's Inbox
     writers = [pid for pid, line in _children(server.pid).items() if "graphpost.store.sqlite_writer" in line]

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from graphpost.store import bulk
 from graphpost.store.database import Database
 from graphpost.store.schema import domains, tenants
+from tests.backends import count_in_database_file
 
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -75,17 +76,8 @@ async def test_sqlite_wal_is_checkpointed_off_the_write_path(db: Database) -> No
         # The writer leaves checkpoints to store/checkpoints.py.
         assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
     await bulk.insert_all(db, [(tenants, [_tenant(n) for n in range(300, 310)])])
-    # `immutable=1` reads the database file alone, without the WAL: the rows show there only
-    # once a checkpoint has copied them.
     deadline = time.monotonic() + 10
-    while True:
-        file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-        try:
-            found = file_only.execute("SELECT count(*) FROM tenants WHERE id >= ? AND id < ?",
-                                      (f"{300:036d}", f"{310:036d}")).fetchone()[0]
-        finally:
-            file_only.close()
-        if found == 10 or time.monotonic() > deadline:
-            break
+    while (found := count_in_database_file(path, "SELECT count(*) FROM tenants WHERE id >= ? AND id < ?",
+                                           (f"{300:036d}", f"{310:036d}"))) != 10 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert found == 10
