@@ -2,8 +2,9 @@
 
 One transaction stamps the message sent, files it in Sent Items, delivers a copy to the Inbox of
 every local recipient and queues the external ones; the caller answers 202 only after it commits.
-Delivery works on lists (`_deliver_all`), so that sendMail requests arriving together share one
-transaction: see SubmissionBatcher.
+Delivery works on lists (`_deliveries`), so that sendMail requests arriving together share one
+transaction (SubmissionBatcher); a batch without attachments is computed whole first and written as
+a few statements in one transaction (on SQLite, by the writer process: store/sqlite_writer.py).
 """
 
 from __future__ import annotations
