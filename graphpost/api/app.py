@@ -50,8 +50,8 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
         await asyncio.gather(*tasks)
         await app.state.runtime.submissions.drain()
         log.info("graphpost stopped")
-        # Whoever owns the database, what it started in this loop (the SQLite writer process,
-        # the checkpoints) stops with it.
+        # Whoever owns the database, what it started in this loop (the SQLite writer process)
+        # stops with it.
         await database.dispose()
 
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)

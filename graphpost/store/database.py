@@ -8,7 +8,6 @@ readers use a pool and, thanks to WAL, never wait for the writer. PostgreSQL use
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Sequence
@@ -19,7 +18,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from graphpost.store import sqlite_driver
-from graphpost.store.checkpoints import WalCheckpointer
 from graphpost.store.sqlite_writer import WriterProcess
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -55,7 +53,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         if immediate:
-            # The writer never checkpoints: store/checkpoints.py does, off the write path.
+            # This writer never checkpoints: the writer process does (store/checkpoints.py).
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
@@ -71,8 +69,6 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        self._wal_path: str | None = None
-        self._checkpointer: WalCheckpointer | None = None
         self._writer_process: WriterProcess | None = None
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
@@ -80,7 +76,6 @@ class Database:
             self.reader = _sqlite_engine(url, immediate=False, pool_size=4)
             self.writer = _sqlite_engine(url, immediate=True, pool_size=1)
             if parsed.database and parsed.database != ":memory:":
-                self._wal_path = parsed.database
                 self._writer_process = WriterProcess(parsed.database)
         else:
             self.reader = self.writer = create_async_engine(url, pool_size=10, max_overflow=10, **_JSON)
@@ -99,23 +94,17 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A read-write transaction; committed when the block ends without an exception."""
-        self._checkpointing()
+        if self._writer_process is not None:
+            # It checkpoints what this connection writes too (store/checkpoints.py).
+            await self._writer_process.start()
         async with self.writer.begin() as conn:
             yield conn
-
-    def _checkpointing(self) -> None:
-        # Started with the first write, and again after dispose(): the CLI opens the store,
-        # disposes of it, and the server then writes through the same object.
-        if self._wal_path is not None and (self._checkpointer is None or not self._checkpointer.running):
-            self._checkpointer = WalCheckpointer(self._wal_path)
-            self._checkpointer.start()
 
     async def write_statements(self, statements: Sequence[Statement]) -> None:
         """Run each statement over its rows (store/bulk.py), in one write transaction that has
         committed when this returns. On a SQLite file, a process of its own writes it
         (store/sqlite_writer.py: SQLite's work then never waits for this process's GIL)."""
         if self._writer_process is not None:
-            self._checkpointing()
             await self._writer_process.run(statements)
             return
         async with self.write() as conn:
@@ -123,13 +112,10 @@ class Database:
                 await conn.exec_driver_sql(operation, rows)
 
     async def dispose(self) -> None:
-        """Close connections, stop the writer process and the checkpoints; the object may be
-        used again afterwards (in another event loop, too), and starts them again as needed."""
+        """Close connections and stop the writer process; the object may be used again
+        afterwards (in another event loop, too), and starts it again on the next write."""
         if self._writer_process is not None:
             await self._writer_process.close()
-        if self._checkpointer is not None:
-            checkpointer, self._checkpointer = self._checkpointer, None
-            await asyncio.to_thread(checkpointer.stop)
         await self.reader.dispose()
         if self.writer is not self.reader:
             await self.writer.dispose()

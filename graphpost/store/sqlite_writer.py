@@ -11,8 +11,9 @@ The parent (WriterProcess) hands over a transaction and gets its outcome back, i
 the child's stdin and stdout: frames of a 4-byte big-endian length and a pickle, a request
 `(number, statements)` and an answer `(number, None)` or `(number, (error class, message))`.
 A transaction is answered only after its COMMIT, so a 202 that waits for the answer is durable
-as before (store/database.py). The child exits when its stdin closes (the parent stopped or
-died), after the transaction at hand.
+as before (store/database.py). Between transactions it checkpoints the WAL (store/checkpoints.py).
+The child exits when its stdin closes (the parent stopped or died), after the transaction at
+hand and a last checkpoint.
 
 Run as `python -m graphpost.store.sqlite_writer PATH`; it imports nothing heavier than sqlite3,
 so that it starts in a few tens of milliseconds."""
@@ -22,11 +23,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import pickle
+import select
 import sqlite3
 import sys
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Sequence
+
+from graphpost.store.checkpoints import IDLE_SECONDS, Checkpoints
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +57,55 @@ def transaction(conn: sqlite3.Connection, statements: Statements) -> None:
         raise
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
-    data = stream.read(size)
-    return data if data is not None and len(data) == size else None
+class _Frames:
+    """The requests on the child's stdin, read straight from the descriptor so that whether one
+    is waiting can be asked without blocking."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()
+        self._ended = False
+
+    def waiting(self, timeout: float) -> bool:
+        """Whether a request (or the end of the input) arrives within `timeout` seconds."""
+        return bool(self._buffer) or self._ended or bool(select.select([self._fd], [], [], timeout)[0])
+
+    def next(self) -> bytes | None:
+        """The next request, or None once the input has ended."""
+        if not self._fill(_HEADER):
+            return None
+        size = _HEADER + int.from_bytes(self._buffer[:_HEADER], "big")
+        if not self._fill(size):
+            return None
+        payload = bytes(self._buffer[_HEADER:size])
+        del self._buffer[:size]
+        return payload
+
+    def _fill(self, size: int) -> bool:
+        while len(self._buffer) < size:
+            chunk = os.read(self._fd, max(size - len(self._buffer), 1 << 16))
+            if not chunk:
+                self._ended = True
+                return False
+            self._buffer += chunk
+        return True
 
 
-def serve(path: str, requests: BinaryIO, answers: BinaryIO) -> None:
+def serve(path: str, requests_fd: int, answers: BinaryIO) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
-    # As the app's own connections (store/database.py), and it never checkpoints either
-    # (store/checkpoints.py does).
+    # As the app's own connections (store/database.py); checkpoints are this process's alone.
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT_MS}",
-                   "foreign_keys=ON", "wal_autocheckpoint=0"):
+                   "foreign_keys=ON"):
         conn.execute(f"PRAGMA {pragma}")
+    checkpoints = Checkpoints(conn, path)
+    checkpoints.configure()
+    requests = _Frames(requests_fd)
     try:
-        while (header := _read_exactly(requests, _HEADER)) is not None:
-            payload = _read_exactly(requests, int.from_bytes(header, "big"))
+        while True:
+            if not requests.waiting(IDLE_SECONDS):
+                checkpoints.checkpoint()
+                continue
+            payload = requests.next()
             if payload is None:
                 break
             number, statements = pickle.loads(payload)
@@ -78,7 +117,11 @@ def serve(path: str, requests: BinaryIO, answers: BinaryIO) -> None:
             answer = pickle.dumps((number, outcome), protocol=pickle.HIGHEST_PROTOCOL)
             answers.write(len(answer).to_bytes(_HEADER, "big") + answer)
             answers.flush()
+            if outcome is None:
+                checkpoints.written(sum(len(rows) for _, rows in statements))
+        checkpoints.checkpoint()
     finally:
+        checkpoints.close()
         conn.close()
 
 
@@ -123,6 +166,10 @@ class WriterProcess:
             if not (isinstance(kind, type) and issubclass(kind, sqlite3.Error)):
                 kind = sqlite3.DatabaseError
             raise kind(message)
+
+    async def start(self) -> None:
+        """Have the child running (it also checkpoints what other connections write)."""
+        await self._started()
 
     async def close(self) -> None:
         """Stop the child, after the transactions it holds (at shutdown, in the loop that started
@@ -182,4 +229,4 @@ async def _read_answers(child: _Child) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)
+    serve(sys.argv[1], sys.stdin.fileno(), sys.stdout.buffer)
