@@ -259,15 +259,18 @@ class SubmissionBatcher:
     """Group commit for sendMail: requests that arrive while transactions are being written are
     written together in the next one. Up to `in_flight` transactions are under way at once, so
     that the next one is ready to go when the database finishes the one before (on SQLite they
-    queue in the writer process: store/sqlite_writer.py). Measured with 16 concurrent clients
-    (bench/sendmail.py): with 2 the event loop idled a quarter of the time, every client waiting
-    on a commit; with 8 batches grew so small that their own cost showed; 6 kept the loop busy.
-    While one is under way, the next waits for `min_batch` requests (3 raised sendMail/s by about a fifth in the bench).
+    queue in the writer process: store/sqlite_writer.py); while one is under way, another starts
+    only for `min_batch` requests at least, else they wait for the next to end. Measured with 16
+    concurrent clients (bench/sendmail.py, bench/README.md): every transaction rewrites the
+    index pages it touches, so batches of 2-3 cost the SQLite writer ~30% more per sendMail than
+    batches of ~8 (a third more), and it held the loop back; 4 in flight with at least 8 made sendMail/s ~10-15%
+    higher than 6 with at least 3. With few clients the first request never waits: a transaction
+    starts at once when none is under way.
     Each caller still returns only after its own message is committed; a batch that fails is
     retried one request at a time, so one bad request cannot fail the others."""
 
-    def __init__(self, db: Database, outbox_state: str, max_batch: int = 64, in_flight: int = 6,
-                 min_batch: int = 3) -> None:
+    def __init__(self, db: Database, outbox_state: str, max_batch: int = 64, in_flight: int = 4,
+                 min_batch: int = 8) -> None:
         self._db = db
         self._outbox_state = outbox_state
         self._max_batch = max_batch

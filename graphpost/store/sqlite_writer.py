@@ -21,6 +21,7 @@ so that it starts in a few tens of milliseconds."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import logging
 import os
@@ -36,6 +37,9 @@ from graphpost.store.checkpoints import IDLE_SECONDS, Checkpoints
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# A batch of sendMails pickles to tens of kilobytes, more than a pipe holds by default (64 KiB):
+# the app's loop then wrote it in pieces, waiting for the child to read each (bench/README.md).
+PIPE_BYTES = 1024 * 1024
 _HEADER = 4
 Statements = Sequence[tuple[str, Sequence[Sequence[Any]]]]
 
@@ -91,7 +95,16 @@ class _Frames:
         return True
 
 
+def _widen(fd: int) -> None:
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except OSError as error:  # not a pipe, not Linux, or above the system's limit: as it was
+        log.debug("pipe size left as it was: %s", error)
+
+
 def serve(path: str, requests_fd: int, answers: BinaryIO) -> None:
+    _widen(requests_fd)
+    _widen(answers.fileno())
     conn = sqlite3.connect(path, isolation_level=None)
     # As the app's own connections (store/database.py); checkpoints are this process's alone.
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT_MS}",

@@ -1,9 +1,11 @@
 """The SQLite writer process (store/sqlite_writer.py): what it commits is there for the app's own
-readers at once, a writer that died is replaced on the next write, and it stops with the app."""
+readers at once, a writer that died is replaced on the next write, it stops with the app, and its
+pipes hold a whole batch."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 from datetime import datetime, timezone
@@ -14,9 +16,10 @@ import sqlalchemy as sa
 from graphpost.store import bulk
 from graphpost.store.database import Database
 from graphpost.store.schema import tenants
-from graphpost.store.sqlite_writer import WriterGone, WriterProcess
+from graphpost.store.sqlite_writer import PIPE_BYTES, WriterGone, WriterProcess
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
 
@@ -70,3 +73,15 @@ async def test_the_writer_stops_with_the_database(db: Database) -> None:
     assert child is not None
     await db.dispose()
     assert child.process.returncode == 0
+
+
+async def test_the_pipes_to_the_writer_hold_a_whole_batch(db: Database) -> None:
+    # A batch of sendMails pickles to more than a default pipe's 64 KiB (store/sqlite_writer.py).
+    await bulk.insert_all(db, [(tenants, [_tenant(500)])])
+    child = _writer(db)._child
+    assert child is not None and child.process.stdin is not None
+    stdin = child.process.stdin.transport.get_extra_info("pipe")
+    assert fcntl.fcntl(stdin.fileno(), F_GETPIPE_SZ) == PIPE_BYTES
+    big = [_tenant(n) | {"display_name": "x" * 200_000} for n in range(501, 506)]
+    await bulk.insert_all(db, [(tenants, big)])
+    assert await _count(db) == 6
