@@ -15,7 +15,7 @@ So the writer process owns the checkpoints:
   pass was short (little was left), or after MAX_PASSES, the writer copies the rest itself
   between two transactions, which no commit can overtake: that checkpoint catches up, and the
   next commit starts the WAL afresh. Measured under sendMail load, a checkpoint done wholly
-  between transactions held them ~0.4 s every ~2 s; the final one here takes ~50 ms.
+  between transactions held them ~0.4 s every ~2 s; the final one here took ~50 ms.
 A checkpoint is PASSIVE (it never waits for readers), unless the WAL file has grown past
 WAL_FILE_LIMIT, which happens only when readers kept PASSIVE ones from finishing: then the
 writer's is RESTART, which waits for those readers so that the next commit starts the WAL afresh.
@@ -33,13 +33,17 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 0.25
-# A sendMail writes ~6 rows (the Sent Items copy, four deliveries, the submission): a pass every
-# few thousand of them. More often copies the same hot pages more often (bench/README.md).
-ROWS_UNDER_LOAD = 20_000
+# Under sendMail load (bench/README.md) a row costs ~3.7 WAL frames (its page, and the index
+# pages each transaction rewrites): ~150 MB of WAL between two resets. Measured, two runs each:
+# 5,000 and 20,000 rows gave b/a 0.31-0.35, 10,000 gave 0.37-0.39 (runs differ by ~0.03).
+ROWS_UNDER_LOAD = 10_000
 # A pass that took less than this left little for the writer to copy.
 SHORT_PASS_SECONDS = 0.03
 MAX_PASSES = 4
-WAL_FILE_LIMIT = 64 * 1024 * 1024
+# Above the WAL's usual size under load: after a reset SQLite truncates a larger file to this,
+# and a file truncated by every reset (64 MB was tried) is grown again by the next commits, at
+# a cost (sendMail/s 10% lower). SQLite's own default never truncates it.
+WAL_FILE_LIMIT = 256 * 1024 * 1024
 # How long a RESTART checkpoint waits for readers before giving up until the next one: batches
 # wait meanwhile.
 RESTART_WAIT_MS = 1_000
