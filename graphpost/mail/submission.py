@@ -262,10 +262,10 @@ class SubmissionBatcher:
     queue in the writer process: store/sqlite_writer.py); while one is under way, another starts
     only for `min_batch` requests at least, else they wait for the next to end. Measured with 16
     concurrent clients (bench/sendmail.py, bench/README.md): every transaction rewrites the
-    index pages it touches, so batches of 2-3 cost the SQLite writer ~30% more per sendMail than
-    batches of ~8 (a third more), and it held the loop back; 4 in flight with at least 8 made sendMail/s ~10-15%
-    higher than 6 with at least 3. With few clients the first request never waits: a transaction
-    starts at once when none is under way.
+    index pages it touches, so batches of 2-3 cost the SQLite writer ~40% more CPU per sendMail
+    than batches of ~8, and it held the loop back: 4 in flight with at least 8 made sendMail/s
+    ~10-15% higher than 6 with at least 3. With few clients no request waits for company: a
+    transaction starts at once when none is under way.
     Each caller still returns only after its own message is committed; a batch that fails is
     retried one request at a time, so one bad request cannot fail the others."""
 

@@ -17,8 +17,10 @@ So the writer process owns the checkpoints:
   next commit starts the WAL afresh. Measured under sendMail load, a checkpoint done wholly
   between transactions held them ~0.4 s every ~2 s; the final one here took ~50 ms.
 A checkpoint is PASSIVE (it never waits for readers), unless the WAL file has grown past
-WAL_FILE_LIMIT, which happens only when readers kept PASSIVE ones from finishing: then the
-writer's is RESTART, which waits for those readers so that the next commit starts the WAL afresh.
+WAL_FILE_LIMIT, which happens when readers kept PASSIVE ones from finishing, or when the app's
+other writer commits without pause while this process idles (seen under draft + send load):
+then it is RESTART, which waits for those readers and that writer, so that the next commit
+starts the WAL afresh.
 Durability is unchanged: a transaction is answered once its commit is in the WAL either way."""
 
 from __future__ import annotations
