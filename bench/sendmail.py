@@ -175,10 +175,9 @@ def durability(database_url: str | None, data_dir: Path) -> str:
     if files:
         with sqlite3.connect(files[0]) as conn:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    source = (ROOT / "graphpost/store/database.py").read_text()
-    sync = re.search(r"PRAGMA synchronous=(\w+)", source)
+    from graphpost.store.sqlite_pragmas import SYNCHRONOUS
     return (f"SQLite journal_mode={mode} (read from {files[0].name if files else 'no file found'}), "
-            f"synchronous={sync.group(1) if sync else '?'} (graphpost/store/database.py): every 202 is "
+            f"synchronous={SYNCHRONOUS} (graphpost/store/sqlite_pragmas.py): every 202 is "
             "answered after its transaction commits to the WAL, so a killed process loses nothing "
             "(only an OS crash or power loss could lose the last commits)")
 

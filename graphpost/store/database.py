@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from graphpost.store import sqlite_driver
+from graphpost.store.sqlite_pragmas import CONNECTION_PRAGMAS
 from graphpost.store.sqlite_writer import WriterProcess
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A statement as the driver takes it: SQL and the parameters of each row (store/bulk.py).
 Statement = tuple[str, list[tuple[Any, ...]]]
 
@@ -46,12 +46,8 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         # Let SQLAlchemy's begin event (below) decide how transactions start.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives the process being killed (it is in the WAL,
-        # in the OS page cache); only an OS crash or power loss can lose the last commits.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in CONNECTION_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
         if immediate:
             # This writer never checkpoints: the writer process does (store/checkpoints.py).
             cursor.execute("PRAGMA wal_autocheckpoint=0")

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Sequence
 
 from graphpost.store.checkpoints import IDLE_SECONDS, Checkpoints
+from graphpost.store.sqlite_pragmas import CONNECTION_PRAGMAS
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 10_000
 # A batch of sendMails pickles to tens of kilobytes, more than a pipe holds by default (64 KiB):
 # the app's loop then wrote it in pieces, waiting for the child to read each (bench/README.md).
 PIPE_BYTES = 1024 * 1024
@@ -106,9 +106,8 @@ def serve(path: str, requests_fd: int, answers: BinaryIO) -> None:
     _widen(requests_fd)
     _widen(answers.fileno())
     conn = sqlite3.connect(path, isolation_level=None)
-    # As the app's own connections (store/database.py); checkpoints are this process's alone.
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT_MS}",
-                   "foreign_keys=ON"):
+    # As the app's own connections; checkpoints are this process's alone.
+    for pragma in CONNECTION_PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")
     checkpoints = Checkpoints(conn, path)
     checkpoints.configure()
