@@ -100,9 +100,7 @@ class Checkpoints:
     def checkpoint(self) -> None:
         """A checkpoint on the writer's connection, between two transactions (none can overtake
         it); waits for a background pass under way to end first."""
-        if self._pass is not None:
-            self._pass.done.wait()
-            self._pass = None
+        self._await_pass()
         self._passes = 0
         mode = "RESTART" if self._wal_file_size() > self.wal_file_limit else "PASSIVE"
         (busy_timeout,) = self.conn.execute("PRAGMA busy_timeout").fetchone()
@@ -123,12 +121,15 @@ class Checkpoints:
             log.debug("WAL checkpoint copied %d of %d frames (readers still use the rest)", copied, frames)
 
     def close(self) -> None:
-        if self._pass is not None:
-            self._pass.done.wait()
-            self._pass = None
+        self._await_pass()
         if self._pass_conn is not None:
             self._pass_conn.close()
             self._pass_conn = None
+
+    def _await_pass(self) -> None:
+        if self._pass is not None:
+            self._pass.done.wait()
+            self._pass = None
 
     def _start_pass(self) -> None:
         if self._pass_conn is None:
