@@ -75,12 +75,10 @@ class Checkpoints:
         # The background thread's own connection: Python's sqlite3 lets it be made here and used
         # there, and it is only ever used by one thread at a time.
         self._pass_conn: sqlite3.Connection | None = None
-
-    def configure(self) -> None:
         # The writer never checkpoints inside a commit; when the WAL is started afresh, a file
         # that grew is truncated back to the limit.
-        self.conn.execute("PRAGMA wal_autocheckpoint=0")
-        self.conn.execute(f"PRAGMA journal_size_limit={self.wal_file_limit}")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"PRAGMA journal_size_limit={wal_file_limit}")
 
     def written(self, rows: int) -> None:
         """After a commit of `rows` rows: start, follow or finish the checkpoint under load."""

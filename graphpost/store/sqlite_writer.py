@@ -110,7 +110,6 @@ def serve(path: str, requests_fd: int, answers: BinaryIO) -> None:
     for pragma in CONNECTION_PRAGMAS:
         conn.execute(f"PRAGMA {pragma}")
     checkpoints = Checkpoints(conn, path)
-    checkpoints.configure()
     requests = _Frames(requests_fd)
     try:
         while True:

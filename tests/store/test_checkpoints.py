@@ -35,7 +35,6 @@ def _writer(path: str, **policy: int) -> tuple[sqlite3.Connection, Checkpoints]:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=10000")
     checkpoints = Checkpoints(conn, path, **policy)
-    checkpoints.configure()
     return conn, checkpoints
 
 
