@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from email import errors as email_errors
 from email import policy
 from email.headerregistry import Address
+from email.feedparser import BytesFeedParser
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import make_msgid
@@ -43,6 +44,13 @@ _DERIVED_HEADERS = frozenset({"x-priority", "x-msmail-priority"})
 # The parser leaves these on a part whose structure it had to guess at.
 _BROKEN = (email_errors.NoBoundaryInMultipartDefect, email_errors.StartBoundaryNotFoundDefect,
            email_errors.MultipartInvariantViolationDefect, email_errors.InvalidBase64LengthDefect)
+
+# How deep parts and attached messages may nest, all levels counted. The stdlib parser, and every
+# walk over the tree it builds, recurse once per level: unbounded, a message a few hundred levels
+# deep raises RecursionError. Exchange bounds it too (its MIME reader's MimeLimits.MaxPartDepth and
+# MaxEmbeddedDepth; MS-OXCMAIL §4.1.6.2 asks servers to limit nesting against stack overflows);
+# real mail nests a handful of levels, a forwarded thread a few more.
+MAX_NESTING = 64
 
 
 class MimeError(ValueError):
@@ -258,12 +266,30 @@ def parse(raw: bytes) -> ParsedMessage:
     if not raw.strip():
         raise MimeError("The MIME content is empty.")
     try:
-        return _parse(BytesParser(policy=_READ).parsebytes(raw))
+        parser = _NestingBoundedParser(policy=_READ)
+        parser.feed(raw)
+        return _parse(parser.close())
     except MimeError:
         raise
     except (ValueError, LookupError, TypeError, AttributeError, email_errors.MessageError) as exc:
         # The stdlib parser is lenient but not flawless: whatever it trips on is unreadable input.
         raise MimeError("The MIME content could not be read as a message.") from exc
+    except RecursionError as exc:
+        # The header parser recurses once per nested comment in an address header (RFC 5322 §3.2.2
+        # lets comments nest) and has no bound of its own: "From: ((((…" thousands deep.
+        raise MimeError("The MIME content has a header nested too deeply to be read.") from exc
+
+
+class _NestingBoundedParser(BytesFeedParser):
+    """The stdlib's parser, refusing parts nested deeper than MAX_NESTING as it meets them (before
+    its own recursion goes any deeper)."""
+
+    def _new_message(self) -> None:
+        # Called for every part and attached message the parser enters; _msgstack holds the open ones.
+        if len(self._msgstack) >= MAX_NESTING:  # type: ignore[attr-defined]
+            raise MimeError(f"The MIME content nests parts or attached messages more than {MAX_NESTING} "
+                            "levels deep.")
+        super()._new_message()  # type: ignore[misc]
 
 
 def _parse(root: EmailMessage) -> ParsedMessage:

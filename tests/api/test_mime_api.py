@@ -13,6 +13,7 @@ import pytest
 from graphpost.store import outbox
 from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
+from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
 from tests.api.mail_helpers import (ALICE, BOB, CAROL, Mailbox, addresses, content_of, file_attachment,
                                     parse_mime, recipients)
 
@@ -247,6 +248,18 @@ async def test_base64_of_something_that_is_no_message_is_refused(alice: Mailbox,
     assert await alice.counts("sentitems") == (0, 0)
     assert await bob.counts("inbox") == (0, 0)
 
+
+
+@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_comments(5000)],
+                         ids=["multipart-2000", "rfc822-500", "comments-5000"])
+@pytest.mark.parametrize("tail", ["messages", "sendMail"])
+async def test_mime_nested_too_deep_is_refused_and_nothing_is_created(alice: Mailbox, bob: Mailbox, raw: bytes,
+                                                                      tail: str) -> None:
+    response = await alice.post(tail, content=base64.b64encode(raw), headers={"Content-Type": "text/plain"})
+    assert_graph_error(response, 400, INVALID_MIME)
+    assert await alice.counts("drafts") == (0, 0)
+    assert await alice.counts("sentitems") == (0, 0)
+    assert await bob.counts("inbox") == (0, 0)
 
 # --- what a client may store must still render -----------------------------------------------------
 

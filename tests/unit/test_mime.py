@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from graphpost.mail.mime import (
+    MAX_NESTING,
     MimeAttachment,
     MimeError,
     MimeItemAttachment,
@@ -17,6 +18,7 @@ from graphpost.mail.mime import (
     render,
 )
 from graphpost.mail.model import parse_message
+from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
 
 
 def _recipient(address: str, name: str | None = None) -> dict[str, Any]:
@@ -367,3 +369,23 @@ def test_message_with_only_a_recipient_and_no_body_is_read() -> None:
 def test_importance_header_wins_over_x_priority() -> None:
     parsed = parse(b"From: a@example.com\r\nImportance: Low\r\nX-Priority: 1\r\n\r\nhi\r\n")
     assert parsed.message["importance"] == "low"
+
+
+@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_multipart(MAX_NESTING)],
+                         ids=["multipart-2000", "rfc822-500", "multipart-one-past-the-bound"])
+def test_mime_nested_too_deep_is_refused_as_mime_error(raw: bytes) -> None:
+    with pytest.raises(MimeError, match="nests parts or attached messages more than 64 levels deep"):
+        parse(raw)
+
+
+def test_mime_nested_up_to_the_bound_is_read() -> None:
+    # The root and the text part at the bottom are levels too.
+    parsed = parse(nested_multipart(MAX_NESTING - 1))
+    assert parsed.message["body"] == {"contentType": "text", "content": "the bottom"}
+    [attached] = parse(nested_rfc822(10)).attachments
+    assert isinstance(attached, MimeItemAttachment) and attached.name == "Layer 1"
+
+
+def test_an_address_header_with_comments_nested_thousands_deep_is_refused_as_mime_error() -> None:
+    with pytest.raises(MimeError, match="nested too deeply"):
+        parse(nested_comments(5000))
