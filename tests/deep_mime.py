@@ -22,6 +22,8 @@ def nested_rfc822(depth: int) -> bytes:
 
 
 def nested_comments(depth: int) -> bytes:
-    """A From header whose comment holds a comment, `depth` times (RFC 5322 §3.2.2 lets them nest)."""
-    return (b"From: " + b"(" * depth + b"zed@example.org\r\nTo: bob@contoso.test\r\nSubject: Deep\r\n\r\n"
+    """A From header whose comment holds a comment, `depth` times (RFC 5322 §3.2.2 lets them nest),
+    folded into lines that SMTP carries."""
+    folded = b"\r\n ".join([b"(" * 70] * (depth // 70) + [b"(" * (depth % 70)])
+    return (b"From: " + folded + b"zed@example.org\r\nTo: bob@contoso.test\r\nSubject: Deep\r\n\r\n"
             b"the bottom\r\n")

@@ -1,10 +1,17 @@
 """Mail that arrives from outside (the inbound SMTP listener): which recipients are ours, and
-delivery of a received RFC 5322 message into their Inboxes, in one transaction."""
+delivery of a received RFC 5322 message into their Inboxes, in one transaction.
+
+Whoever sends it is anonymous (the listener offers no AUTH): such mail may not claim to come from
+one of our accepted domains, in the envelope or in its From or Sender header. Exchange refuses it
+the same way when anonymous senders lack the ms-Exch-SMTP-Accept-Authoritative-Domain-Sender
+right, as on an internet-facing receive connector: "550 5.7.1 Client does not have permissions to
+send as this sender"."""
 
 from __future__ import annotations
 
 from enum import Enum
 
+from graphpost.errors import SendAsDenied
 from graphpost.mail import attachments, content, ids
 from graphpost.mail.lookup import now
 from graphpost.mail.messages import draft_from
@@ -17,7 +24,7 @@ from graphpost.store.database import Database
 
 class Recipient(Enum):
     LOCAL = "local"                  # a user of a tenant here
-    UNKNOWN_USER = "unknown user"    # an accepted domain, but no such user: 550 5.1.1
+    UNKNOWN_USER = "unknown user"    # an accepted domain, but no such user: 550 5.1.10
     FOREIGN = "foreign"              # not a domain of ours: refused, no open relay
 
 
@@ -31,10 +38,21 @@ async def classify(db: Database, address: str) -> Recipient:
     return Recipient.LOCAL if found else Recipient.UNKNOWN_USER
 
 
+async def is_accepted_domain(db: Database, address: str) -> bool:
+    """Whether the address is in an accepted domain of a tenant here (an anonymous sender may not
+    use it)."""
+    async with db.read() as conn:
+        return await directory_store.tenant_of_domain(conn, address.rpartition("@")[2]) is not None
+
+
 async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
     """Put the message in each recipient's Inbox (recipients already classified LOCAL).
-    Raises MimeContentInvalid for a message that cannot be read. Returns the copies made."""
+    Raises MimeContentInvalid for a message that cannot be read and SendAsDenied for one whose
+    From or Sender is in an accepted domain. Returns the copies made."""
     received = content.from_mime(raw)
+    for author in (received.given.get("from"), received.given.get("sender")):
+        if author and await is_accepted_domain(db, author["emailAddress"]["address"]):
+            raise SendAsDenied()
     at = now()
     async with db.write() as conn:
         copies = []

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from graphpost.inbound.listener import InboundListener
+from graphpost.mail import receive
 from graphpost.store.database import Database
 from tests.api.mail_helpers import Mailbox
+from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
 from tests.ports import free_port, wait_for_listener
 
 MAX_SIZE = 200_000
@@ -29,9 +31,10 @@ async def smtp_port(db: Database) -> AsyncIterator[int]:
     await task
 
 
-def message(to: str, subject: str = "From outside", size: int = 0) -> EmailMessage:
+def message(to: str, subject: str = "From outside", size: int = 0,
+            author: str = "Zed Example <zed@example.org>") -> EmailMessage:
     mail = EmailMessage()
-    mail["From"] = "Zed Example <zed@example.org>"
+    mail["From"] = author
     mail["To"] = to
     mail["Subject"] = subject
     mail["Message-ID"] = "<outside-1@example.org>"
@@ -52,10 +55,12 @@ async def test_mail_for_a_local_user_lands_in_the_inbox(smtp_port: int, bob: Mai
     assert attachment["name"] == "report.pdf" and attachment["contentType"] == "application/pdf"
 
 
-async def test_an_unknown_local_user_is_refused_with_550(smtp_port: int) -> None:
+async def test_an_unknown_local_user_is_refused_with_550_5_1_10(smtp_port: int) -> None:
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
         await aiosmtplib.send(message("nobody@contoso.test"), hostname="127.0.0.1", port=smtp_port)
-    assert refused.value.recipients[0].code == 550 and "5.1.1" in refused.value.recipients[0].message
+    [recipient] = refused.value.recipients
+    assert (recipient.code, recipient.message) == (
+        550, "5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup")
 
 
 async def test_a_foreign_domain_is_refused_no_open_relay(smtp_port: int) -> None:
@@ -74,3 +79,51 @@ async def test_a_message_over_the_size_limit_is_refused_with_552(smtp_port: int,
 async def test_one_message_for_two_users_gives_each_a_copy(smtp_port: int, alice: Mailbox, bob: Mailbox) -> None:
     await aiosmtplib.send(message("alice@contoso.test, bob@contoso.test"), hostname="127.0.0.1", port=smtp_port)
     assert (await alice.counts("inbox"))[0] == 1 and (await bob.counts("inbox"))[0] == 1
+
+
+@pytest.mark.parametrize("sender", ["alice@contoso.test", "Nobody@CONTOSO.test"])
+async def test_an_anonymous_envelope_sender_in_an_accepted_domain_is_refused_at_mail_from(
+        smtp_port: int, bob: Mailbox, sender: str) -> None:
+    with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+        await aiosmtplib.send(message("bob@contoso.test", author=sender), sender=sender,
+                              recipients=["bob@contoso.test"], hostname="127.0.0.1", port=smtp_port)
+    assert (refused.value.code, refused.value.message) == (
+        550, "5.7.1 Client does not have permissions to send as this sender")
+    assert await bob.counts("inbox") == (0, 0)
+
+
+@pytest.mark.parametrize("header", ["From", "Sender"])
+async def test_an_anonymous_message_whose_author_is_in_an_accepted_domain_is_refused_at_data(
+        smtp_port: int, bob: Mailbox, header: str) -> None:
+    spoofed = message("bob@contoso.test")
+    del spoofed[header]
+    spoofed[header] = "Alice Smith <alice@contoso.test>"
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await aiosmtplib.send(spoofed, sender="zed@example.org", recipients=["bob@contoso.test"],
+                              hostname="127.0.0.1", port=smtp_port)
+    assert (refused.value.code, refused.value.message) == (
+        550, "5.7.1 Client does not have permissions to send as this sender")
+    assert await bob.counts("inbox") == (0, 0)
+
+
+@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_comments(5000)],
+                         ids=["multipart-2000", "rfc822-500", "comments-5000"])
+async def test_mime_nested_too_deep_is_refused_with_554_naming_no_exception(smtp_port: int, bob: Mailbox,
+                                                                            raw: bytes) -> None:
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await aiosmtplib.send(raw, sender="zed@example.org", recipients=["bob@contoso.test"],
+                              hostname="127.0.0.1", port=smtp_port)
+    assert (refused.value.code, refused.value.message) == (554, "5.6.0 Message content rejected")
+    assert await bob.counts("inbox") == (0, 0)
+
+
+async def test_a_failure_of_ours_is_a_temporary_451_naming_no_exception(
+        smtp_port: int, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def store_unavailable(*args: object) -> int:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(receive, "deliver", store_unavailable)
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await aiosmtplib.send(message("bob@contoso.test"), hostname="127.0.0.1", port=smtp_port)
+    assert (refused.value.code, refused.value.message) == (451, "4.3.0 Local error in processing, try again later")
+    assert await bob.counts("inbox") == (0, 0)
