@@ -9,6 +9,7 @@ from typing import Any
 
 from graphpost.errors import GraphError, SendAsDenied
 from graphpost.mail import receive
+from graphpost.mail.bounces import RECIPIENT_NOT_FOUND
 from graphpost.mail.receive import Recipient
 from graphpost.store.database import Database
 
@@ -16,8 +17,6 @@ log = logging.getLogger("graphpost.inbound")
 
 # Exchange's answer to an anonymous sender using an accepted domain (mail/receive.py).
 SEND_AS_DENIED = "550 5.7.1 Client does not have permissions to send as this sender"
-# Exchange Online's answer for an address of an accepted domain that resolves to nobody.
-RECIPIENT_NOT_FOUND = "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
 CONTENT_REJECTED = "554 5.6.0 Message content rejected"
 # Anything else that fails is ours, not the client's: a temporary failure, so that the sender
 # tries again later (RFC 5321 §4.2.1); the transaction stored nothing.

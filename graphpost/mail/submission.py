@@ -1,7 +1,8 @@
 """Sending: a draft (`POST …/messages/{id}/send`) or a message given whole (`sendMail`).
 
 One transaction stamps the message sent, files it in Sent Items, delivers a copy to the Inbox of
-every local recipient and queues the external ones; the caller answers 202 only after it commits.
+every local recipient, queues the external ones and answers a recipient of an accepted domain that
+is no user with a non-delivery report; the caller answers 202 only after it commits.
 Delivery works on lists (`_deliveries`), so that sendMail requests arriving together share one
 transaction (SubmissionBatcher); a batch without attachments is computed whole first and written as
 a few statements in one transaction (on SQLite, by the writer process: store/sqlite_writer.py).
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidOperation, SendAsDenied
-from graphpost.mail import attachments, ids
+from graphpost.mail import attachments, bounces, ids, mime
 from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.content import MessageContent
 from graphpost.mail.known import KnownMailboxes
@@ -31,6 +32,7 @@ from graphpost.mail.model import recipient_for
 from graphpost.mail.recipients import check_submittable
 from graphpost.store import attachments as attachment_store
 from graphpost.store import bulk
+from graphpost.store import directory as directory_store
 from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
@@ -130,19 +132,47 @@ class _Deliveries:
     copy_files: list[AttachmentRow] = field(default_factory=list)
     external_mail: list[outbox.NewSubmission] = field(default_factory=list)
     external_files: list[tuple[str, list[AttachmentRow]]] = field(default_factory=list)
+    not_found: list[tuple[Outgoing, list[str]]] = field(default_factory=list)
 
 
-def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipient], at: datetime) -> _Deliveries:
+async def _not_found(conn: AsyncConnection, batch: list[Outgoing],
+                     local: dict[tuple[str, str], LocalRecipient]) -> set[tuple[str, str]]:
+    """The recipients, by (tenant, address), in an accepted domain of their sender's tenant that are
+    no user there. Exchange Online answers them with a non-delivery report, 550 5.1.10
+    RecipientNotFound; relayed, they would go to the smart host as if they were someone else's."""
+    found = set()
+    accepted: dict[str, set[str]] = {}
+    for out in batch:
+        tenant_id = out.owner.tenant_id
+        for address in out.recipients:
+            key = (tenant_id, address.lower())
+            if key in local:
+                continue
+            if tenant_id not in accepted:
+                accepted[tenant_id] = await directory_store.accepted_domains(conn, tenant_id)
+            if key[1].rpartition("@")[2] in accepted[tenant_id]:
+                found.add(key)
+    return found
+
+
+def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipient], at: datetime,
+                not_found: set[tuple[str, str]] | None = None) -> _Deliveries:
     found = _Deliveries()
     for out in batch:
         external = []
         inboxes = []
+        nobody = []
         for address in out.recipients:
-            user = local.get((out.owner.tenant_id, address.lower()))
-            if user is None:
-                external.append(address)
-            else:
+            key = (out.owner.tenant_id, address.lower())
+            user = local.get(key)
+            if user is not None:
                 inboxes.append((user.user_id, user.inbox_id))
+            elif not_found and key in not_found:
+                nobody.append(address)
+            else:
+                external.append(address)
+        if nobody:
+            found.not_found.append((out, nobody))
         for received in received_copies(out.sent, inboxes, at):
             found.copies.append(received)
             if out.files:
@@ -160,12 +190,28 @@ def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipie
 
 async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str,
                        known: KnownMailboxes | None = None) -> None:
-    """Local copies and outbox entries for every message of the batch, in a handful of statements."""
-    found = _deliveries(batch, await _local_recipients(conn, batch, known or KnownMailboxes()), at)
+    """Local copies, outbox entries and reports of recipients not found for every message of the
+    batch, in a handful of statements."""
+    local = await _local_recipients(conn, batch, known or KnownMailboxes())
+    found = _deliveries(batch, local, at, await _not_found(conn, batch, local))
     await store.insert_messages(conn, found.copies)
     await attachment_store.insert_attachments(conn, found.copy_files)
     await outbox.add_submissions(conn, found.external_mail, outbox_state, at)
     await attachment_store.insert_submission_attachments(conn, found.external_files)
+    for out, nobody in found.not_found:
+        undelivered = bounces.Undelivered(out.owner.id, out.owner.mail, out.sent.internet_message_id,
+                                          _submitted(out.sent))
+        await bounces.write_bounce(conn, undelivered, dict.fromkeys(nobody, bounces.RECIPIENT_NOT_FOUND),
+                                   _original_mime(undelivered.message), at)
+
+
+def _original_mime(message: dict[str, Any]) -> bytes:
+    """The sent message's MIME for its report, without its attachments (the report holds the
+    message, not another copy of its files)."""
+    try:
+        return mime.render(message, in_reply_to=message.get("inReplyTo"), references=message.get("references") or ())
+    except ValueError:  # a custom header or id the message could hold but no MIME can: the report still goes
+        return b""
 
 
 async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str,
@@ -229,6 +275,12 @@ async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state
         async with db.read() as conn:
             sent_items = await known.sent_items(conn, owners)
             local = await _local_recipients(conn, outgoing, known)
+            bounced = bool(await _not_found(conn, outgoing, local))
+        if bounced:
+            # A report carries the original as an attachment, whose content is written inside the
+            # transaction: such a batch is written as one with attachments is.
+            await _write_send_mails_with_files(db, batch, outbox_state, known)
+            return
     at = now()
     saved = [item.outgoing.sent for item in batch if item.save_to_sent_items]
     for sent in saved:

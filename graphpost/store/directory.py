@@ -71,6 +71,11 @@ async def tenant_of_domain(conn: AsyncConnection, domain: str) -> str | None:
     return found.scalar_one_or_none()
 
 
+async def accepted_domains(conn: AsyncConnection, tenant_id: str) -> set[str]:
+    found = await conn.execute(sa.select(domains.c.name).where(domains.c.tenant_id == tenant_id))
+    return set(found.scalars())
+
+
 async def insert_user(conn: AsyncConnection, user: UserRow, now: datetime) -> None:
     await conn.execute(users.insert().values(
         id=user.id, tenant_id=user.tenant_id, user_principal_name=user.user_principal_name,
