@@ -333,11 +333,21 @@ def _recipients(root: EmailMessage, header: str) -> list[dict[str, Any]]:
     found = []
     for value in root.get_all(header) or ():
         for address in getattr(value, "addresses", ()):
-            spec = address.addr_spec
+            spec = _readable(address.addr_spec)
             if address.username and address.domain:
-                name = _clean(address.display_name).strip() or spec
+                name = _clean(_readable(address.display_name)).strip() or spec
                 found.append({"emailAddress": {"name": name, "address": spec}})
     return found
+
+
+def _readable(text: str) -> str:
+    """An address's text as the parser leaves it, its 8-bit bytes decoded as UTF-8 (or replaced).
+    The parser keeps raw 8-bit bytes, and bytes of an encoded word that are no UTF-8, as lone
+    surrogates, which neither a database nor JSON takes: "From: Zoë <…>" sent 8-bit would fail."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _importance(root: EmailMessage) -> str:

@@ -127,3 +127,27 @@ async def test_a_failure_of_ours_is_a_temporary_451_naming_no_exception(
         await aiosmtplib.send(message("bob@contoso.test"), hostname="127.0.0.1", port=smtp_port)
     assert (refused.value.code, refused.value.message) == (451, "4.3.0 Local error in processing, try again later")
     assert await bob.counts("inbox") == (0, 0)
+
+
+@pytest.mark.parametrize("author, name", [
+    ("Zoë Ångström <zoe@example.org>".encode(), "Zoë Ångström"),
+    (b"=?utf-8?b?7aCA?= <zoe@example.org>", "\ufffd\ufffd\ufffd"),
+], ids=["raw-utf-8", "encoded-word-not-utf-8"])
+async def test_an_author_name_in_8_bit_or_broken_encoding_is_delivered(smtp_port: int, bob: Mailbox,
+                                                                       author: bytes, name: str) -> None:
+    raw = b"From: " + author + b"\r\nTo: bob@contoso.test\r\nSubject: Hello\r\n\r\nHi Bob\r\n"
+    errors, reply = await aiosmtplib.send(raw, sender="zoe@example.org", recipients=["bob@contoso.test"],
+                                          hostname="127.0.0.1", port=smtp_port)
+    assert errors == {} and reply.startswith("OK")
+    [received] = (await bob.get("mailFolders/inbox/messages")).json()["value"]
+    assert received["from"] == {"emailAddress": {"name": name, "address": "zoe@example.org"}}
+
+
+@pytest.mark.parametrize("raw", [b"\r\nno headers at all\r\n", b"Subject: no author, no recipient\r\n\r\nhi\r\n"],
+                         ids=["no-headers", "no-from-no-to"])
+async def test_a_message_that_is_no_message_is_refused_with_554(smtp_port: int, bob: Mailbox, raw: bytes) -> None:
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await aiosmtplib.send(raw, sender="zed@example.org", recipients=["bob@contoso.test"],
+                              hostname="127.0.0.1", port=smtp_port)
+    assert (refused.value.code, refused.value.message) == (554, "5.6.0 Message content rejected")
+    assert await bob.counts("inbox") == (0, 0)

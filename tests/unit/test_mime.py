@@ -389,3 +389,17 @@ def test_mime_nested_up_to_the_bound_is_read() -> None:
 def test_an_address_header_with_comments_nested_thousands_deep_is_refused_as_mime_error() -> None:
     with pytest.raises(MimeError, match="nested too deeply"):
         parse(nested_comments(5000))
+
+
+def test_an_address_name_in_raw_utf_8_is_read_as_utf_8() -> None:
+    parsed = parse("From: Zoë Ångström <zoe@example.org>\r\nTo: Bob <bob@example.org>\r\n\r\nhi\r\n".encode())
+    assert parsed.message["from"] == _recipient("zoe@example.org", "Zoë Ångström")
+
+
+@pytest.mark.parametrize("raw", [b"From: =?utf-8?b?7aCA?= <zed@example.org>\r\n\r\nhi\r\n",
+                                 b"From: Z\xffed <z\xfe@example.org>\r\n\r\nhi\r\n"], ids=["encoded-word", "8-bit"])
+def test_address_bytes_that_are_no_utf_8_are_replaced_never_kept_as_surrogates(raw: bytes) -> None:
+    author = parse(raw).message["from"]["emailAddress"]
+    assert "\ufffd" in author["name"]
+    for text in author.values():
+        text.encode("utf-8")  # a lone surrogate would raise here, as the store and JSON would
