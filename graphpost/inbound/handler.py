@@ -5,6 +5,7 @@ reply ever names a Python exception (aiosmtpd's default for one that escapes a h
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphpost.errors import GraphError, SendAsDenied
@@ -21,6 +22,10 @@ CONTENT_REJECTED = "554 5.6.0 Message content rejected"
 # Anything else that fails is ours, not the client's: a temporary failure, so that the sender
 # tries again later (RFC 5321 §4.2.1); the transaction stored nothing.
 LOCAL_ERROR = "451 4.3.0 Local error in processing, try again later"
+# aiosmtpd's own answer to an address it cannot parse; it lets control characters through, which
+# are in no one's address (and which PostgreSQL cannot even compare).
+MALFORMED_ADDRESS = "553 5.1.3 Error: malformed address"
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class InboundHandler:
@@ -29,6 +34,8 @@ class InboundHandler:
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
                           mail_options: list[str]) -> str:
+        if _CONTROL.search(address):
+            return MALFORMED_ADDRESS
         if await receive.is_accepted_domain(self.db, address):
             log.warning("refused an anonymous sender in an accepted domain: %s", address)
             return SEND_AS_DENIED
@@ -39,6 +46,8 @@ class InboundHandler:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
+        if _CONTROL.search(address):
+            return MALFORMED_ADDRESS
         kind = await receive.classify(self.db, address)
         if kind is Recipient.FOREIGN:
             # Not one of our domains: refuse, or graphpost would be an open relay.

@@ -151,3 +151,30 @@ async def test_a_message_that_is_no_message_is_refused_with_554(smtp_port: int, 
                               hostname="127.0.0.1", port=smtp_port)
     assert (refused.value.code, refused.value.message) == (554, "5.6.0 Message content rejected")
     assert await bob.counts("inbox") == (0, 0)
+
+
+async def replies(port: int, *commands: bytes) -> list[bytes]:
+    """The listener's reply to each command, sent over a raw socket (aiosmtplib refuses to send a
+    control character at all)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answers = []
+    try:
+        await reader.readline()  # the greeting
+        for command in commands:
+            writer.write(command + b"\r\n")
+            await writer.drain()
+            while (line := await reader.readline())[3:4] == b"-":  # the lines of a multi-line reply
+                pass
+            answers.append(line.rstrip())
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return answers
+
+
+@pytest.mark.parametrize("commands", [[b"MAIL FROM:<zed@exa\x00mple.org>"],
+                                      [b"MAIL FROM:<zed@example.org>", b"RCPT TO:<b\x00ob@contoso.test>"]],
+                         ids=["mail-from", "rcpt-to"])
+async def test_an_address_with_a_control_character_is_malformed(smtp_port: int, commands: list[bytes]) -> None:
+    answers = await replies(smtp_port, b"EHLO client.example.org", *commands)
+    assert answers[-1] == b"553 5.1.3 Error: malformed address"
