@@ -126,9 +126,10 @@ def serve(
             sock = server.listening_socket(settings.host, settings.port)
         except OSError as exc:
             _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
-        bound_port = sock.getsockname()[1]
     if server.SMTP in roles and settings.smtp_port is not None:
         _check_smtp_port(settings, sock)
+    if sock is not None:
+        bound_port = sock.getsockname()[1]
         url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
         typer.echo(f"graphpost listening on http://{url_host}:{bound_port} (Graph base URLs: "
                    f"http://{url_host}:{bound_port}/v1.0 and /beta)")
