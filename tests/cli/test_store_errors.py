@@ -1,10 +1,15 @@
 """What the CLI says when the data directory, the signing key or the store cannot be used: one
 line naming the path and the cause, exit code 2, never a traceback."""
 
+import asyncio
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests import backends
 from tests.cli.conftest import make_read_only, run
 
 
@@ -69,3 +74,35 @@ def test_a_command_on_a_data_dir_without_a_store_says_so_and_makes_none(tmp_path
     code, output = run(*command, "--data-dir", str(mistyped))
     assert_one_line_error(code, output, f"no graphpost store at {mistyped / 'graphpost.db'}")
     assert not mistyped.exists()
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    """A PostgreSQL database that exists and holds nothing: what a mistyped --database-url finds."""
+    run = backends.PostgresRun()
+    try:
+        asyncio.run(run._admin(f'CREATE DATABASE "{run.name}"'))
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        if backends.postgres_required():
+            pytest.fail(f"PostgreSQL is required but unusable: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    try:
+        yield run.plain_url
+    finally:
+        run.drop()
+
+
+def test_a_list_on_a_postgresql_database_without_a_store_says_so_and_makes_none(
+        empty_postgres_database: str, tmp_path: Path) -> None:
+    code, output = run("user", "list", "--database-url", empty_postgres_database, "--data-dir", str(tmp_path))
+    assert_one_line_error(code, output, "no graphpost store in the database ")
+
+    async def tables() -> list[str]:
+        engine = create_async_engine(backends.asyncpg_url(empty_postgres_database))
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(tables()) == []
