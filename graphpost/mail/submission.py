@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidOperation, SendAsDenied
@@ -191,9 +192,17 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow,
 
 async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str,
                      known: KnownMailboxes | None = None) -> None:
-    async with db.write() as conn:
-        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
-                           known)
+    known = known or KnownMailboxes()
+    try:
+        async with db.write() as conn:
+            await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
+                               known)
+    except IntegrityError:
+        # A remembered recipient removed since (its Inbox is gone): once more, looked up afresh.
+        known.forget()
+        async with db.write() as conn:
+            await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
+                               known)
 
 
 @dataclass
@@ -312,10 +321,11 @@ class SubmissionBatcher:
             await _write_send_mails(self._db, batch, self._outbox_state, self.known)
             log.debug("wrote %d sendMail requests in one transaction", len(batch))
         except Exception as exc:
-            if len(batch) == 1:
-                _fail(batch[0], exc)
-                return
-            log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
+            # Perhaps a remembered recipient was removed since (its Inbox is gone): each request is
+            # written again on its own, with recipients and folders looked up afresh.
+            self.known.forget()
+            if len(batch) > 1:
+                log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
             for item in batch:
                 try:
                     await _write_send_mails(self._db, [item], self._outbox_state, self.known)

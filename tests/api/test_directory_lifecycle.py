@@ -35,3 +35,24 @@ async def test_a_removed_users_token_is_refused(client: httpx.AsyncClient, token
     header = await tokens.header(CAROL)
     await directory.remove_user(db, CAROL)
     assert_graph_error(await client.get("/v1.0/me", headers=header), 401, "InvalidAuthenticationToken")
+
+
+async def test_mail_to_a_user_removed_while_remembered_as_local_is_accepted(alice: Mailbox, carol: Mailbox,
+                                                                          db: Database) -> None:
+    # The first send makes the app remember Carol's Inbox; removing her deletes it underneath.
+    assert (await alice.send_mail({"subject": "one", "toRecipients": recipients(CAROL)})).status_code == 202
+    await directory.remove_user(db, CAROL)
+    assert (await alice.send_mail({"subject": "two", "toRecipients": recipients(CAROL)})).status_code == 202
+    draft = await alice.create_draft(subject="three", toRecipients=recipients(CAROL))
+    assert (await alice.send(draft["id"])).status_code == 202
+    assert sorted(message["subject"] for message in await alice.messages_in("sentitems")) == ["one", "three", "two"]
+
+
+async def test_a_draft_to_a_user_removed_while_remembered_as_local_is_sent(alice: Mailbox, carol: Mailbox,
+                                                                          db: Database) -> None:
+    first = await alice.create_draft(subject="one", toRecipients=recipients(CAROL))
+    assert (await alice.send(first["id"])).status_code == 202
+    await directory.remove_user(db, CAROL)
+    second = await alice.create_draft(subject="two", toRecipients=recipients(CAROL))
+    assert (await alice.send(second["id"])).status_code == 202
+    assert sorted(message["subject"] for message in await alice.messages_in("sentitems")) == ["one", "two"]
