@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.errors import InvalidOperation, SendAsDenied
+from graphpost.errors import InvalidAuthenticationToken, InvalidOperation, SendAsDenied
 from graphpost.mail import attachments, ids
 from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.content import MessageContent
@@ -36,7 +36,7 @@ from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
+from graphpost.store.directory import UserRow, user_by_id
 from graphpost.store.mailbox import LocalRecipient, MessageRow
 
 log = logging.getLogger(__name__)
@@ -330,12 +330,21 @@ class SubmissionBatcher:
                 try:
                     await _write_send_mails(self._db, [item], self._outbox_state, self.known)
                 except Exception as single:
-                    _fail(item, single)
+                    _fail(item, await self._explained(item, single))
                 else:
                     _succeed(item)
         else:
             for item in batch:
                 _succeed(item)
+
+
+    async def _explained(self, item: PendingSend, exc: Exception) -> Exception:
+        """A sender removed since its token was checked (the check remembers users for a few
+        seconds, directory/recent.py) gets the 401 its token now earns, not a 500."""
+        async with self._db.read() as conn:
+            if await user_by_id(conn, item.outgoing.owner.id) is None:
+                return InvalidAuthenticationToken("Access token validation failure. The user no longer exists.")
+        return exc
 
 
 def _succeed(item: PendingSend) -> None:

@@ -56,3 +56,13 @@ async def test_a_draft_to_a_user_removed_while_remembered_as_local_is_sent(alice
     second = await alice.create_draft(subject="two", toRecipients=recipients(CAROL))
     assert (await alice.send(second["id"])).status_code == 202
     assert sorted(message["subject"] for message in await alice.messages_in("sentitems")) == ["one", "two"]
+
+
+async def test_send_mail_from_a_user_removed_while_its_token_is_remembered_is_a_401(bob: Mailbox, carol: Mailbox,
+                                                                                   db: Database) -> None:
+    # Carol's first request makes the app remember her (directory/recent.py) for a few seconds.
+    assert (await carol.send_mail({"subject": "one", "toRecipients": recipients(BOB)})).status_code == 202
+    await directory.remove_user(db, CAROL)
+    response = await carol.send_mail({"subject": "two", "toRecipients": recipients(BOB)})
+    assert_graph_error(response, 401, "InvalidAuthenticationToken")
+    assert [message["subject"] for message in await bob.messages_in("inbox")] == ["one"]
