@@ -451,7 +451,7 @@ def run_graphpost(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         states = {}
         for state in ("delivered", "queued", "deferred", "failed", "captured"):
             listing = graphpost_cli(["queue", "list", "--state", state, "--limit", "100000000"], common)
-            states[state] = len([ln for ln in listing.splitlines() if ln.strip()])
+            states[state] = len([ln for ln in listing.splitlines()[1:] if ln.strip()])  # after the header
         result.update({"accepted": accepted, "delivered_total": sink.count, "drained": drained,
                        "drain_s": max(0.0, last - load_end),
                        "overall_rate": sink.count / (last - began) if last > began else float("nan"),

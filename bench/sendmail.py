@@ -298,11 +298,11 @@ def main() -> None:
         common = ["--data-dir", str(data_dir)]
         if args.database_url:
             common += ["--database-url", args.database_url]
-        existing = graphpost_cli(["user", "list"], common)
+        tokens = {SENDER: graphpost_cli(["token", "--user", SENDER], common)}  # makes and seeds a new store
+        existing = graphpost_cli(["user", "list"], common)  # which refuses a data dir without a store
         for user in ("carol", "dave"):
             if f" {user}@{DOMAIN} " not in existing + " ":
                 graphpost_cli(["user", "add", f"{user}@{DOMAIN}"], common)
-        tokens = {SENDER: graphpost_cli(["token", "--user", SENDER], common)}
         for address in TO:
             tokens[address] = graphpost_cli(["token", "--user", address, "--scope", "Mail.Read"], common)
         gp = Server("graphpost", [str(Path(sys.executable).with_name("graphpost")), "serve", "--port", "0", *common],

@@ -121,8 +121,9 @@ def _from_file(path: Path) -> dict[str, tuple[Any, str]]:
 
 
 def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
-    """Merge file < environment < overrides (CLI flags; None means not given) into Settings."""
+                  environ: Mapping[str, str] | None = None, flags: Mapping[str, str] | None = None) -> Settings:
+    """Merge file < environment < overrides (CLI flags; None means not given) into Settings.
+    `flags` names the flag of a setting whose flag is not `--setting-name` (for messages)."""
     environ = os.environ if environ is None else environ
     if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
         config_file = Path(environ[ENV_PREFIX + "CONFIG"])
@@ -132,11 +133,13 @@ def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] 
     merged.update(_from_environment(environ))
     for name, value in (overrides or {}).items():
         if value is not None:
-            merged[name] = (value, "--" + name.replace("_", "-"))
+            merged[name] = (value, (flags or {}).get(name) or "--" + name.replace("_", "-"))
     try:
         return Settings(**{name: value for name, (value, _) in merged.items()})
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "?"
         value, source = merged.get(name, (None, "default"))
-        raise ConfigError(f"bad setting '{name}' = {value!r} (from {source}): {error['msg']}") from None
+        # A validator's ValueError comes back as "Value error, <its message>": the operator needs only the message.
+        message = error["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"bad setting '{name}' = {value!r} (from {source}): {message}") from None

@@ -14,6 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 KEY_FILE = "signing-key.pem"
 
 
+class SigningKeyError(Exception):
+    """The key cannot be made or read; the message names the file and the cause, for the operator."""
+
+
 @dataclass(frozen=True)
 class SigningKey:
     private_key: rsa.RSAPrivateKey
@@ -32,20 +36,36 @@ def _kid(key: rsa.RSAPrivateKey) -> str:
 
 def load_or_create(data_dir: Path) -> SigningKey:
     path = data_dir / KEY_FILE
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SigningKeyError(f"the data directory {data_dir} is a file, not a directory")
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        # O_EXCL: two processes starting at once on a fresh data dir keep one key, not two.
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            _create(data_dir, path)
+        except OSError as exc:
+            raise SigningKeyError(f"cannot create the signing key {path}: {exc.strerror}") from None
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(f"cannot read the signing key {path}: {exc.strerror}") from None
+    try:
+        loaded = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        loaded = None
     if not isinstance(loaded, rsa.RSAPrivateKey):
-        raise ValueError(f"{path} does not hold an RSA private key")
+        raise SigningKeyError(f"{path} is not an unencrypted PEM RSA private key (move it away to have a new "
+                              "key made; tokens signed with the old one then stop working)")
     return SigningKey(loaded, _kid(loaded))
+
+
+def _create(data_dir: Path, path: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    # O_EXCL: two processes starting at once on a fresh data dir keep one key, not two.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)

@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 
+from graphpost.auth.claims import ENTRA_ISSUERS, REQUIRED, check_issuer, check_types
 from graphpost.auth.keys import SigningKey
 from graphpost.errors import InvalidAuthenticationToken
 
@@ -23,7 +24,7 @@ CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
 
 def issuer_for(tenant_id: str) -> str:
-    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
+    return ENTRA_ISSUERS[0].format(tid=tenant_id)
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,13 @@ def issue_application(key: SigningKey, tenant_id: str, app_id: str, roles: list[
 
 
 class TokenVerifier:
-    """Checks signature, algorithm, lifetime and audience; remembers tokens it has already
-    verified (until they expire), so the RSA check runs once per token, not once per request."""
+    """Checks signature, algorithm, lifetime, audience, issuer and the claims' types; remembers
+    tokens it has already verified (until they expire), so the RSA check runs once per token, not
+    once per request."""
 
-    def __init__(self, key: SigningKey, cache_size: int = 4096) -> None:
+    def __init__(self, key: SigningKey, cache_size: int = 4096, issuers: tuple[str, ...] = ENTRA_ISSUERS) -> None:
         self._key = key
+        self._issuers = issuers
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._cache_size = cache_size
 
@@ -104,7 +107,7 @@ class TokenVerifier:
             raise InvalidAuthenticationToken("Access token validation failure. Invalid signing algorithm.")
         try:
             claims = jwt.decode(token, self._key.public_key, algorithms=["RS256"], audience=ACCEPTED_AUDIENCES,
-                                options={"require": ["exp", "iat", "nbf", "aud", "tid"]}, leeway=30)
+                                options={"require": list(REQUIRED)}, leeway=30)
         except jwt.ExpiredSignatureError:
             raise InvalidAuthenticationToken("Lifetime validation failed, the token is expired.") from None
         except jwt.ImmatureSignatureError:
@@ -117,6 +120,8 @@ class TokenVerifier:
             raise InvalidAuthenticationToken(f"Access token validation failure. Missing claim '{exc.claim}'.") from None
         except jwt.PyJWTError:
             raise InvalidAuthenticationToken("IDX14100: JWT is not well formed.") from None
+        check_types(claims)
+        check_issuer(claims, self._issuers)
         if "scp" not in claims and "roles" not in claims:
             raise InvalidAuthenticationToken("Access token validation failure. The token carries no permissions.")
         return claims

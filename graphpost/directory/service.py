@@ -8,10 +8,11 @@ import hmac
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.auth.permissions import unknown_permissions
 from graphpost.mail import mailbox
@@ -129,11 +130,45 @@ async def add_app(db: Database, display_name: str, permissions: list[str], domai
     return NewApp(app, secret)
 
 
+async def _existing_user(conn: AsyncConnection, upn: str) -> UserRow:
+    user = await rows.user_by_upn(conn, upn)
+    if user is None:
+        raise DirectoryError(f"no user {upn} (see: graphpost user list)")
+    return user
+
+
+async def remove_user(db: Database, upn: str) -> UserRow:
+    """Delete a user with its mailbox: folders, messages, attachments and mail still queued for it."""
+    async with db.write() as conn:
+        user = await _existing_user(conn, upn)
+        await rows.delete_user(conn, user.id)
+    return user
+
+
+async def set_user_enabled(db: Database, upn: str, enabled: bool) -> UserRow:
+    """Graph's accountEnabled. As when an admin blocks sign-in in Microsoft 365, a disabled user's
+    tokens are refused, and its mailbox still receives mail and keeps its data (Microsoft's "Block
+    Microsoft 365 user accounts" page: blocking "doesn't stop the account from receiving email")."""
+    async with db.write() as conn:
+        user = await _existing_user(conn, upn)
+        await rows.set_account_enabled(conn, user.id, enabled)
+    return replace(user, account_enabled=enabled)
+
+
+async def remove_app(db: Database, client_id: str) -> AppRow:
+    async with db.write() as conn:
+        app = await rows.app_by_client_id(conn, client_id)
+        if app is None:
+            raise DirectoryError(f"no app with client id {client_id} (see: graphpost app list)")
+        await rows.delete_app(conn, app.client_id)
+    return app
+
+
 async def user_for_token(db: Database, tenant_id: str, user_id: str) -> UserRow | None:
-    """The signed-in user a delegated token names, if it still exists in that tenant."""
+    """The signed-in user a delegated token names, if it still exists in that tenant, enabled."""
     async with db.read() as conn:
         user = await rows.user_by_id(conn, user_id)
-    return user if user is not None and user.tenant_id == tenant_id else None
+    return user if user is not None and user.tenant_id == tenant_id and user.account_enabled else None
 
 
 async def app_for_token(db: Database, tenant_id: str, client_id: str) -> AppRow | None:

@@ -54,6 +54,12 @@ class KnownMailboxes:
                 self._recipients[(tenant_id, user.address_key)] = (now + self._ttl, user)
         return found
 
+    def forget(self) -> None:
+        """Drop everything remembered: a write failed, maybe on a folder that is gone with its user
+        (graphpost user remove, from another process), and any entry may be such a one."""
+        self._recipients.clear()
+        self._sent_items.clear()
+
     def remembered_sent_items(self, user_ids: Iterable[str]) -> dict[str, str] | None:
         """The Sent Items folder id of each of these users, if all are remembered."""
         try:

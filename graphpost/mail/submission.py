@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.errors import InvalidOperation, SendAsDenied
+from graphpost.errors import InvalidAuthenticationToken, InvalidOperation, SendAsDenied
 from graphpost.mail import attachments, bounces, ids, mime
 from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.content import MessageContent
@@ -37,7 +38,7 @@ from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
+from graphpost.store.directory import UserRow, user_by_id
 from graphpost.store.mailbox import LocalRecipient, MessageRow
 
 log = logging.getLogger(__name__)
@@ -237,9 +238,17 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow,
 
 async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str,
                      known: KnownMailboxes | None = None) -> None:
-    async with db.write() as conn:
-        await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
-                           known)
+    known = known or KnownMailboxes()
+    try:
+        async with db.write() as conn:
+            await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
+                               known)
+    except IntegrityError:
+        # A remembered recipient removed since (its Inbox is gone): once more, looked up afresh.
+        known.forget()
+        async with db.write() as conn:
+            await submit_draft(conn, owner, await existing(conn, owner, message_id, for_update=True), outbox_state,
+                               known)
 
 
 @dataclass
@@ -364,20 +373,30 @@ class SubmissionBatcher:
             await _write_send_mails(self._db, batch, self._outbox_state, self.known)
             log.debug("wrote %d sendMail requests in one transaction", len(batch))
         except Exception as exc:
-            if len(batch) == 1:
-                _fail(batch[0], exc)
-                return
-            log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
+            # Perhaps a remembered recipient was removed since (its Inbox is gone): each request is
+            # written again on its own, with recipients and folders looked up afresh.
+            self.known.forget()
+            if len(batch) > 1:
+                log.warning("a batch of %d sendMail requests failed (%s); writing them one by one", len(batch), exc)
             for item in batch:
                 try:
                     await _write_send_mails(self._db, [item], self._outbox_state, self.known)
                 except Exception as single:
-                    _fail(item, single)
+                    _fail(item, await self._explained(item, single))
                 else:
                     _succeed(item)
         else:
             for item in batch:
                 _succeed(item)
+
+
+    async def _explained(self, item: PendingSend, exc: Exception) -> Exception:
+        """A sender removed since its token was checked (the check remembers users for a few
+        seconds, directory/recent.py) gets the 401 its token now earns, not a 500."""
+        async with self._db.read() as conn:
+            if await user_by_id(conn, item.outgoing.owner.id) is None:
+                return InvalidAuthenticationToken("Access token validation failure. The user no longer exists.")
+        return exc
 
 
 def _succeed(item: PendingSend) -> None:

@@ -8,7 +8,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.store.schema import apps, domains, tenants, users
+from graphpost.store.attachments import delete_blob_if_unused
+from graphpost.store.schema import (apps, attachments, domains, messages, submission_attachments, submissions, tenants,
+                                    upload_sessions, users)
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class UserRow:
     user_principal_name: str
     mail: str
     display_name: str
+    account_enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class AppRow:
 
 
 def _user(row: sa.Row) -> UserRow:
-    return UserRow(row.id, row.tenant_id, row.user_principal_name, row.mail, row.display_name)
+    return UserRow(row.id, row.tenant_id, row.user_principal_name, row.mail, row.display_name, row.account_enabled)
 
 
 def _app(row: sa.Row) -> AppRow:
@@ -80,7 +83,7 @@ async def insert_user(conn: AsyncConnection, user: UserRow, now: datetime) -> No
     await conn.execute(users.insert().values(
         id=user.id, tenant_id=user.tenant_id, user_principal_name=user.user_principal_name,
         upn_key=user.user_principal_name.lower(), mail=user.mail, mail_key=user.mail.lower(),
-        display_name=user.display_name, created_at=now))
+        display_name=user.display_name, created_at=now, account_enabled=user.account_enabled))
 
 
 async def user_by_id(conn: AsyncConnection, user_id: str) -> UserRow | None:
@@ -102,6 +105,31 @@ async def upn_or_mail_taken(conn: AsyncConnection, address: str) -> bool:
 async def list_users(conn: AsyncConnection) -> list[UserRow]:
     rows = await conn.execute(sa.select(users).order_by(users.c.upn_key))
     return [_user(row) for row in rows]
+
+
+async def set_account_enabled(conn: AsyncConnection, user_id: str, enabled: bool) -> None:
+    await conn.execute(users.update().where(users.c.id == user_id).values(account_enabled=enabled))
+
+
+async def delete_user(conn: AsyncConnection, user_id: str) -> None:
+    """The user and, by ON DELETE CASCADE, its folders, messages, attachments, submissions,
+    outbox entries and upload sessions; then the content blobs nothing else holds."""
+    held = sa.union(
+        sa.select(attachments.c.blob_id).join(messages, attachments.c.message_id == messages.c.id)
+        .where(messages.c.user_id == user_id, attachments.c.blob_id.is_not(None)),
+        sa.select(submission_attachments.c.blob_id)
+        .join(submissions, submission_attachments.c.submission_id == submissions.c.id)
+        .where(submissions.c.user_id == user_id, submission_attachments.c.blob_id.is_not(None)),
+        sa.select(upload_sessions.c.blob_id).where(upload_sessions.c.user_id == user_id),
+    )
+    blob_ids = (await conn.execute(held)).scalars().all()
+    await conn.execute(users.delete().where(users.c.id == user_id))
+    for blob_id in blob_ids:
+        await delete_blob_if_unused(conn, blob_id)
+
+
+async def delete_app(conn: AsyncConnection, client_id: str) -> None:
+    await conn.execute(apps.delete().where(apps.c.client_id == client_id))
 
 
 async def insert_app(conn: AsyncConnection, app: AppRow, now: datetime) -> None:

@@ -42,6 +42,8 @@ users = sa.Table(
     sa.Column("mail_key", sa.String(320), nullable=False, unique=True),
     sa.Column("display_name", sa.String(256), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Graph's accountEnabled: a disabled user cannot sign in (its tokens are refused).
+    sa.Column("account_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 apps = sa.Table(

@@ -1,5 +1,6 @@
 """Bearer-token verification on every Graph route: each refusal is Graph's 401 envelope."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -79,3 +80,30 @@ async def test_client_request_id_is_echoed(client: httpx.AsyncClient, tokens: To
     assert response.status_code == 200
     assert response.headers["client-request-id"] == "abc-123"
     assert response.headers["request-id"] and response.headers["request-id"] != "abc-123"
+
+
+async def test_a_string_exp_is_refused_on_every_request(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    claims = await _claims(tokens)
+    # Signed as raw JSON: PyJWT's encode would not carry the string through unchanged.
+    token = jwt.PyJWS().encode(json.dumps({**claims, "exp": str(claims["exp"])}).encode(), tokens.key.private_key,
+                               algorithm="RS256", headers={"kid": tokens.key.kid, "typ": "JWT"})
+    for _ in range(2):   # the second request used to take the verifier's cache, and fail with a 500
+        response = await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"})
+        assert_unauthenticated(response)
+        assert "'exp' must be a number" in response.json()["error"]["message"]
+
+
+async def test_an_issuer_of_another_tenant_is_refused(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    claims = await _claims(tokens)
+    token = jwt.encode({**claims, "iss": "https://login.microsoftonline.com/99999999-9999-9999-9999-999999999999/v2.0"},
+                       tokens.key.private_key, algorithm="RS256")
+    response = await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"})
+    assert_unauthenticated(response)
+    assert response.json()["error"]["message"] == "Access token validation failure. Invalid issuer."
+
+
+async def test_the_v1_issuer_form_of_the_tenant_is_accepted(client: httpx.AsyncClient, tokens: TokenMint) -> None:
+    claims = await _claims(tokens)
+    token = jwt.encode({**claims, "iss": f"https://sts.windows.net/{claims['tid']}/"}, tokens.key.private_key,
+                       algorithm="RS256")
+    assert (await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200

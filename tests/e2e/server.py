@@ -307,7 +307,7 @@ class ServerProcess:
     def users(self) -> dict[str, str]:
         """`graphpost user list` as {userPrincipalName: id}."""
         found = {}
-        for line in self.cli("user", "list").splitlines():
+        for line in self.cli("user", "list").splitlines()[1:]:   # after the header
             if line.strip():
                 user_id, upn = line.split()[:2]
                 found[upn] = user_id

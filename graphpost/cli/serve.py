@@ -1,0 +1,118 @@
+"""`graphpost serve`: start-up checks, then the roles (graphpost/server.py)."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from graphpost.cli.apps import app
+from graphpost.cli.common import (ConfigOpt, DatabaseOpt, DataDirOpt, fail, redacted, return_store, run, settings_of,
+                                  signing_key)
+from graphpost.config import Settings
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on [default 127.0.0.1].")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on; 0 picks a free one [default 8000].")] = None,
+    smtp_port: Annotated[Optional[int], typer.Option(
+        help="Also accept mail for local users over SMTP on this port [default: off].")] = None,
+    role: Annotated[Optional[list[str]], typer.Option(
+        help="Run only this role (repeatable): api, delivery, smtp [default: all].")] = None,
+) -> None:
+    """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
+    database first)."""
+    from graphpost import server
+
+    roles = set(role or server.ROLES)
+    if roles - set(server.ROLES):
+        fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
+    settings = settings_of(config, data_dir, database_url, host=host, port=port, smtp_port=smtp_port)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every request logs a line (api/context.py): leave out of each record what the format above
+    # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
+    # line cost a walk up the stack).
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    if settings.log_level != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if server.API in roles:
+        signing_key(settings)   # the app loads it as it starts: a bad key is one line here, not a traceback
+    # Migrate and seed in a loop of its own; the server's loop opens its own connections later.
+    db = run(settings, return_store)
+    sock = None
+    if server.API in roles:
+        try:
+            sock = server.listening_socket(settings.host, settings.port)
+        except OSError as exc:
+            fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
+    if server.SMTP in roles and settings.smtp_port is not None:
+        _check_smtp_port(settings, sock)
+    if sock is not None:
+        bound_port = sock.getsockname()[1]
+        url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        typer.echo(f"graphpost listening on http://{url_host}:{bound_port} (Graph base URLs: "
+                   f"http://{url_host}:{bound_port}/v1.0 and /beta)")
+    typer.echo(f"database: {redacted(settings.sqlalchemy_url)}")
+    planned = server.plan(settings, db, roles)
+    for note in planned.notes:
+        typer.echo(note)
+    if sock is not None:
+        typer.echo(f"mint a token with: {_token_command(settings, config)}")
+        sys.stdout.flush()
+        server.run_api(settings, db, sock, planned.background)
+    elif planned.background:
+        sys.stdout.flush()
+        server.run_background(db, planned.background)
+    else:
+        fail("nothing to run: the delivery role needs relay_host, the smtp role needs --smtp-port")
+
+
+def _check_smtp_port(settings: Settings, http: Any) -> None:
+    """Fail at start, as a busy HTTP port does, when the SMTP listener could not bind its port: the
+    listener binds it later, inside the server's loop, where a failure would leave serve running
+    without it."""
+    from graphpost import server
+    port = settings.smtp_port
+    if http is not None and port == http.getsockname()[1]:
+        fail(f"--smtp-port {port} is the port the HTTP API listens on; give them different ports")
+    if port == 0:
+        return
+    try:
+        server.listening_socket(settings.host, port).close()
+    except OSError as exc:
+        fail(f"cannot listen for SMTP on {settings.host}:{port}: {exc.strerror}")
+
+
+def _command_name() -> str:
+    """How this graphpost is run from here: `graphpost` when PATH finds this very install, else
+    the path of its script (.venv/bin/graphpost from the checkout), else `python -m graphpost`."""
+    script = Path(sys.prefix) / "bin" / "graphpost"
+    on_path = shutil.which("graphpost")
+    if on_path and script.exists() and Path(on_path).resolve() == script.resolve():
+        return "graphpost"
+    if not script.exists():
+        return f"{shlex.quote(sys.executable)} -m graphpost"
+    try:
+        return shlex.quote(str(script.relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(script))
+
+
+def _token_command(settings: Settings, config: Path | None) -> str:
+    """The `token` command that reaches this server's store, pasted in the same directory."""
+    words = [_command_name(), "token", "--user", f"alice@{settings.default_domain}"]
+    if config is not None:
+        words += ["--config", shlex.quote(str(config))]
+    if settings.data_dir != Path(".graphpost"):
+        words += ["--data-dir", shlex.quote(str(settings.data_dir))]
+    if settings.database_url:
+        words += ["--database-url", shlex.quote(redacted(settings.database_url))]
+    return " ".join(words)
