@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from datetime import datetime
@@ -118,8 +119,11 @@ async def message_mime(db: Database, owner: UserRow, message_id: str) -> bytes:
     async with db.read() as conn:
         row = await existing(conn, owner, message_id)
         parts = await attachments.mime_parts(conn, row.id)
-    return mime.render(snapshot(row), parts, include_bcc=True, in_reply_to=row.data.get("inReplyTo"),
-                       references=row.data.get("references") or ())
+    # In a thread: rendering takes ~0.7 ms per address and ~30 ms per MB of attachments, which on
+    # the event loop would hold up every other request (issue 13: 16-29 s for 50,000 addresses).
+    return await asyncio.to_thread(mime.render, snapshot(row), parts, include_bcc=True,
+                                   in_reply_to=row.data.get("inReplyTo"),
+                                   references=row.data.get("references") or ())
 
 
 async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageRow:

@@ -34,7 +34,7 @@ async def classify(db: Database, address: str) -> Recipient:
 async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
     """Put the message in each recipient's Inbox (recipients already classified LOCAL).
     Raises MimeContentInvalid for a message that cannot be read. Returns the copies made."""
-    received = content.from_mime(raw)
+    received = await content.read_mime(raw)
     at = now()
     async with db.write() as conn:
         copies = []

@@ -1,0 +1,58 @@
+"""Heavy requests do their CPU work off the event loop: while one renders or parses a large
+message, another user's light request is answered (issue 13: `$value` of a 50,000-recipient draft
+held every request for 16-29 s). See tests/api/loop_order.py for how the order is made certain."""
+
+from __future__ import annotations
+
+import base64
+from email.message import EmailMessage
+
+import httpx
+import pytest
+
+from graphpost.mail import mime
+from tests.api.loop_order import HeldStep, finishing_order
+from tests.api.mail_helpers import ALICE, BOB, Mailbox, recipients
+
+MANY = [f"reader{n}@example.com" for n in range(500)]
+
+
+async def get_me(mailbox: Mailbox) -> None:
+    response = await mailbox.client.get("/v1.0/me", headers=mailbox.headers)
+    assert response.status_code == 200 and response.json()["userPrincipalName"] == BOB
+
+
+async def test_another_user_is_answered_while_a_large_message_mime_is_rendered(
+        alice: Mailbox, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    draft = await alice.create_draft(subject="All hands", toRecipients=recipients(*MANY))
+    step = HeldStep(monkeypatch, mime, "render")
+    rendered: list[httpx.Response] = []
+
+    async def heavy() -> None:
+        rendered.append(await alice.get(f"messages/{draft['id']}/$value"))
+
+    assert await finishing_order(step, heavy, lambda: get_me(bob)) == ["light", "heavy"]
+    assert step.released_by_answer == [True]
+    [response] = rendered
+    assert response.status_code == 200 and response.text.count("@example.com") == len(MANY)
+
+
+async def test_another_user_is_answered_while_a_base64_mime_send_mail_is_parsed(
+        alice: Mailbox, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    message = EmailMessage()
+    message["From"] = ALICE
+    message["To"] = ", ".join(MANY)
+    message["Subject"] = "All hands"
+    message.set_content("Friday at four.")
+    step = HeldStep(monkeypatch, mime, "parse")
+    answers: list[httpx.Response] = []
+
+    async def heavy() -> None:
+        answers.append(await alice.post("sendMail", content=base64.b64encode(bytes(message)),
+                                        headers={"Content-Type": "text/plain"}))
+
+    assert await finishing_order(step, heavy, lambda: get_me(bob)) == ["light", "heavy"]
+    assert step.released_by_answer == [True]
+    assert [answer.status_code for answer in answers] == [202]
+    [sent] = await alice.messages_in("sentitems")
+    assert sent["subject"] == "All hands" and len(sent["toRecipients"]) == len(MANY)
