@@ -19,6 +19,7 @@ from graphpost.mail import mime
 from graphpost.store import outbox
 from graphpost.store import schema
 from graphpost.store.database import Database
+from tests.api.loop_order import HeldStep, finishing_order
 from tests.api.mail_helpers import (ALICE, BOB, ITEM_ATTACHMENT, Mailbox, addresses, delegated, file_attachment,
                                     parse_mime, recipients)
 from tests.delivery.conftest import RETRY_FIRST, SmtpRelay, make_worker
@@ -309,3 +310,22 @@ async def test_a_message_relayed_over_several_rounds_is_rendered_once(
     assert attached.get_filename() == "report.pdf" and attached.get_content() == b"%PDF-1.7 numbers"
     assert relayed[-1].mime["Message-ID"] == sent["internetMessageId"]
     assert await states(db) == {address: "delivered" for address in recipients_}
+
+
+async def test_another_user_is_answered_while_the_worker_renders_a_message(
+        alice: Mailbox, bob: Mailbox, db: Database, smtp_relay: SmtpRelay, delivery_worker: DeliveryWorker,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    await send(alice, toRecipients=recipients(ERIN, FRANK))
+    step = HeldStep(monkeypatch, mime, "render")
+    rounds: list[int] = []
+
+    async def heavy() -> None:
+        rounds.append(await delivery_worker.run_once())
+
+    async def light() -> None:
+        response = await bob.client.get("/v1.0/me", headers=bob.headers)
+        assert response.status_code == 200, response.text
+
+    assert await finishing_order(step, heavy, light) == ["light", "heavy"]
+    assert step.released_by_answer == [True] and rounds == [2]
+    assert await states(db) == {ERIN: "delivered", FRANK: "delivered"}
