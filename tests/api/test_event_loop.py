@@ -10,11 +10,15 @@ from email.message import EmailMessage
 import httpx
 import pytest
 
+from graphpost.api.routes import attachments as attachment_routes
+from graphpost.api.routes import batch
 from graphpost.mail import mime
 from tests.api.loop_order import HeldStep, finishing_order
-from tests.api.mail_helpers import ALICE, BOB, Mailbox, recipients
+from tests.api.mail_helpers import ALICE, BOB, Mailbox, content_of, file_attachment, recipients
 
 MANY = [f"reader{n}@example.com" for n in range(500)]
+# Past the size from which encoding is done in a thread, within the 3 MB of an inline attachment.
+LARGE = bytes(range(256)) * 6000
 
 
 async def get_me(mailbox: Mailbox) -> None:
@@ -56,3 +60,36 @@ async def test_another_user_is_answered_while_a_base64_mime_send_mail_is_parsed(
     assert [answer.status_code for answer in answers] == [202]
     [sent] = await alice.messages_in("sentitems")
     assert sent["subject"] == "All hands" and len(sent["toRecipients"]) == len(MANY)
+
+
+async def test_another_user_is_answered_while_a_large_attachment_is_encoded(
+        alice: Mailbox, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    draft = await alice.create_draft(subject="Scan", attachments=[file_attachment("scan.bin", LARGE)])
+    [attached] = await alice.attachments(draft["id"])
+    step = HeldStep(monkeypatch, attachment_routes, "attachment_resource")
+    answers: list[httpx.Response] = []
+
+    async def heavy() -> None:
+        answers.append(await alice.get(f"messages/{draft['id']}/attachments/{attached['id']}"))
+
+    assert await finishing_order(step, heavy, lambda: get_me(bob)) == ["light", "heavy"]
+    assert step.released_by_answer == [True]
+    [answer] = answers
+    assert answer.status_code == 200 and content_of(answer.json()) == LARGE
+
+
+async def test_another_user_is_answered_while_a_batch_embeds_a_large_answer(
+        alice: Mailbox, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    draft = await alice.create_draft(subject="Scan", attachments=[file_attachment("scan.bin", LARGE)])
+    step = HeldStep(monkeypatch, batch, "_answer")
+    answers: list[httpx.Response] = []
+
+    async def heavy() -> None:
+        answers.append(await alice.client.post("/v1.0/$batch", headers=alice.headers, json={"requests": [
+            {"id": "1", "method": "GET", "url": f"/me/messages/{draft['id']}/$value"}]}))
+
+    assert await finishing_order(step, heavy, lambda: get_me(bob)) == ["light", "heavy"]
+    assert step.released_by_answer == [True]
+    [answer] = answers
+    [embedded] = answer.json()["responses"]
+    assert embedded["status"] == 200 and base64.b64decode(embedded["body"]).count(b"Subject: Scan") == 1
