@@ -15,7 +15,7 @@ from graphpost.errors import GraphError, RequestBodyRead
 from graphpost.mail import mime
 from graphpost.mail.attachments import NewAttachment, parse_attachment
 from graphpost.mail.attachments import from_mime as attachments_from_mime
-from graphpost.mail.model import parse_message
+from graphpost.mail.model import costly_to_parse, parse_message
 
 
 class MimeContentInvalid(GraphError):
@@ -33,9 +33,8 @@ class MessageContent:
 
 
 async def read_json(payload: Any) -> MessageContent:
-    """from_json; in a thread when the message has attachments (base64 to decode, item
-    attachments to render as MIME)."""
-    if isinstance(payload, dict) and payload.get("attachments"):
+    """from_json; in a thread when that is worth it (model.costly_to_parse)."""
+    if costly_to_parse(payload):
         return await asyncio.to_thread(from_json, payload)
     return from_json(payload)
 

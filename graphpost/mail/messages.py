@@ -15,7 +15,7 @@ from graphpost.mail import attachments, ids, mime
 from graphpost.mail.content import MessageContent
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.mailbox import find_folder
-from graphpost.mail.model import DRAFT_ONLY, parse_message
+from graphpost.mail.model import DRAFT_ONLY, costly_to_parse, parse_message
 from graphpost.mail.preview import body_preview
 from graphpost.odata.query import CollectionQuery
 from graphpost.store import mailbox as store
@@ -147,7 +147,8 @@ def check_change_key(row: MessageRow, expected: frozenset[str] | None) -> None:
 
 async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any,
                          expected: frozenset[str] | None = None) -> MessageRow:
-    _, given = parse_message(payload)
+    # In a thread when large (graphpost.mail.content): it would hold up the other requests.
+    _, given = await asyncio.to_thread(parse_message, payload) if costly_to_parse(payload) else parse_message(payload)
     async with db.write() as conn:
         row = await existing(conn, owner, message_id, for_update=True)
         check_change_key(row, expected)

@@ -12,11 +12,13 @@ import pytest
 
 from graphpost.api.routes import attachments as attachment_routes
 from graphpost.api.routes import batch
-from graphpost.mail import mime
+from graphpost.mail import content, messages, mime
 from tests.api.loop_order import HeldStep, finishing_order
 from tests.api.mail_helpers import ALICE, BOB, Mailbox, content_of, file_attachment, recipients
 
 MANY = [f"reader{n}@example.com" for n in range(500)]
+# More than one validation slice (graphpost.mail.model.RECIPIENT_SLICE).
+MORE = [f"reader{n}@example.com" for n in range(1200)]
 # Past the size from which encoding is done in a thread, within the 3 MB of an inline attachment.
 LARGE = bytes(range(256)) * 6000
 
@@ -93,3 +95,32 @@ async def test_another_user_is_answered_while_a_batch_embeds_a_large_answer(
     [answer] = answers
     [embedded] = answer.json()["responses"]
     assert embedded["status"] == 200 and base64.b64decode(embedded["body"]).count(b"Subject: Scan") == 1
+
+
+async def test_another_user_is_answered_while_a_draft_with_many_recipients_is_validated(
+        alice: Mailbox, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    step = HeldStep(monkeypatch, content, "parse_message")
+    created: list[httpx.Response] = []
+
+    async def heavy() -> None:
+        created.append(await alice.post("messages", json={"subject": "Town hall", "toRecipients": recipients(*MORE)}))
+
+    assert await finishing_order(step, heavy, lambda: get_me(bob)) == ["light", "heavy"]
+    assert step.released_by_answer == [True]
+    [answer] = created
+    assert answer.status_code == 201 and len(answer.json()["toRecipients"]) == len(MORE)
+
+
+async def test_another_user_is_answered_while_a_draft_update_with_many_recipients_is_validated(
+        alice: Mailbox, bob: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    draft = await alice.create_draft(subject="Town hall")
+    step = HeldStep(monkeypatch, messages, "parse_message")
+    updated: list[httpx.Response] = []
+
+    async def heavy() -> None:
+        updated.append(await alice.patch(f"messages/{draft['id']}", json={"ccRecipients": recipients(*MORE)}))
+
+    assert await finishing_order(step, heavy, lambda: get_me(bob)) == ["light", "heavy"]
+    assert step.released_by_answer == [True]
+    [answer] = updated
+    assert answer.status_code == 200 and len(answer.json()["ccRecipients"]) == len(MORE)
