@@ -70,5 +70,5 @@ def is_mime(request: Request) -> bool:
 
 async def message_content(request: Request) -> MessageContent:
     if is_mime(request):
-        return content.from_base64_mime(await request.body())
-    return content.from_json(await json_object(request))
+        return await content.read_base64_mime(await request.body())
+    return await content.read_json(await json_object(request))

@@ -1,5 +1,5 @@
-"""The outbox worker: claims due entries, renders each message once, relays it, and records
-what the relay said: delivered, deferred (with the next attempt) or failed (with a bounce).
+"""The outbox worker: claims due entries, renders each message once (delivery/rendered.py), relays
+it, and records what the relay said: delivered, deferred (with the next attempt) or failed (with a bounce).
 
 Entries are leased while they are being sent; a worker that dies leaves its lease to run out and
 another takes the entries again, so the relay sees a message at least once (with the same
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.delivery.bounces import write_bounce
 from graphpost.delivery.relay import Relay, RelayOutcome
+from graphpost.delivery.rendered import RenderedMessages
 from graphpost.delivery.retry import RetrySchedule
 from graphpost.mail import mime
 from graphpost.store import attachments as attachment_store
@@ -28,10 +29,12 @@ log = logging.getLogger("graphpost.delivery")
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A submission of the round with the entries claimed for it and its attachments."""
+    """A submission of the round with the entries claimed for it and its attachments, or, when an
+    earlier round rendered it, its MIME (taken at once: a lane's render may push it out later)."""
     submission: SubmissionRow
     entries: list[ClaimedEntry]
     parts: list[mime.MimeAttachment | mime.MimeItemAttachment]
+    rendered: bytes | None = None
 
 
 def _now() -> datetime:
@@ -47,6 +50,7 @@ class DeliveryWorker:
         self.batch = batch
         self.lease = lease
         self.idle_wait = idle_wait
+        self.rendered = RenderedMessages()
 
     async def run(self, stopping: asyncio.Event) -> None:
         log.info("delivery worker relaying to %s:%s", self.relay.settings.relay_host, self.relay.settings.relay_port)
@@ -69,6 +73,7 @@ class DeliveryWorker:
         async with self.db.write() as conn:
             claimed = await outbox.claim_due(conn, now, now + self.lease, self.batch)
         if not claimed:
+            self.rendered.clear()
             return 0
         by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
         for entry in claimed:
@@ -86,9 +91,13 @@ class DeliveryWorker:
     async def _load(self, conn: AsyncConnection, by_submission: dict[str, list[ClaimedEntry]]) -> list[Outgoing]:
         ids = list(by_submission)
         found = await outbox.submissions_by_id(conn, ids)
-        files = await outbox.files_of_submissions(conn, ids)
+        kept = {key: raw for key in ids if (raw := self.rendered.get(key)) is not None}
+        files = await outbox.files_of_submissions(conn, [key for key in ids if key not in kept])
         work = []
         for submission_id, entries in by_submission.items():
+            if submission_id in kept:
+                work.append(Outgoing(found[submission_id], entries, [], kept[submission_id]))
+                continue
             parts: list[mime.MimeAttachment | mime.MimeItemAttachment] = []
             for row in files[submission_id]:
                 content = await attachment_store.read_blob(conn, row.blob_id) if row.blob_id else b""
@@ -104,11 +113,8 @@ class DeliveryWorker:
         done = []
         async with self.relay.session() as session:
             for item in work:
-                message = item.submission.message
                 try:
-                    # Rendered once for all its recipients; Bcc stays in the envelope, never in a header.
-                    raw = mime.render(message, item.parts, include_bcc=False, in_reply_to=message.get("inReplyTo"),
-                                      references=message.get("references") or ())
+                    raw = item.rendered or await self.rendered.render(item.submission, item.parts)
                 except ValueError:
                     # Its entries stay leased and are taken again when the lease runs out.
                     log.exception("cannot render %s", item.submission.internet_message_id)

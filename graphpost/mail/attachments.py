@@ -5,6 +5,7 @@ piece; attachment rows only point at it, so copies of a message share one blob."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import uuid
@@ -133,7 +134,8 @@ async def _touch(conn: AsyncConnection, message: MessageRow, at: datetime) -> No
 
 
 async def add(db: Database, owner: UserRow, message_id: str, payload: Any) -> AttachmentRow:
-    new = parse_attachment(payload)
+    # In a thread: base64 to decode, or an item attachment's MIME to render (graphpost.mail.content).
+    new = await asyncio.to_thread(parse_attachment, payload)
     async with db.write() as conn:
         message = await existing(conn, owner, message_id, for_update=True)
         at = now()

@@ -1,8 +1,13 @@
 """What a client hands in to create or send a message: Graph JSON (with inline attachments) or,
-with `Content-Type: text/plain`, a base64-encoded MIME message."""
+with `Content-Type: text/plain`, a base64-encoded MIME message.
+
+Reading MIME is slow enough to stall every other request if it ran on the event loop: the stdlib
+parser takes ~1 ms per address in To/Cc/Bcc (1.3 s for 1,000; 18 s for 5,000), and writing an item
+attachment's MIME ~0.7 ms per address. The `read_…` coroutines do that work in a thread."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +15,7 @@ from graphpost.errors import GraphError, RequestBodyRead
 from graphpost.mail import mime
 from graphpost.mail.attachments import NewAttachment, parse_attachment
 from graphpost.mail.attachments import from_mime as attachments_from_mime
-from graphpost.mail.model import parse_message
+from graphpost.mail.model import costly_to_parse, parse_message
 
 
 class MimeContentInvalid(GraphError):
@@ -25,6 +30,21 @@ class MessageContent:
     internet_message_id: str | None = None       # kept from MIME
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
+
+
+async def read_json(payload: Any) -> MessageContent:
+    """from_json; in a thread when that is worth it (model.costly_to_parse)."""
+    if costly_to_parse(payload):
+        return await asyncio.to_thread(from_json, payload)
+    return from_json(payload)
+
+
+async def read_base64_mime(body: bytes) -> MessageContent:
+    return await asyncio.to_thread(from_base64_mime, body)
+
+
+async def read_mime(raw: bytes) -> MessageContent:
+    return await asyncio.to_thread(from_mime, raw)
 
 
 def from_json(payload: Any) -> MessageContent:

@@ -49,7 +49,7 @@ async def deliver(db: Database, raw: bytes, recipients: list[str]) -> int:
     """Put the message in each recipient's Inbox (recipients already classified LOCAL).
     Raises MimeContentInvalid for a message that cannot be read and SendAsDenied for one whose
     From or Sender is in an accepted domain. Returns the copies made."""
-    received = content.from_mime(raw)
+    received = await content.read_mime(raw)
     for author in (received.given.get("from"), received.given.get("sender")):
         if author and await is_accepted_domain(db, author["emailAddress"]["address"]):
             raise SendAsDenied()

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidAuthenticationToken, InvalidOperation, SendAsDenied
-from graphpost.mail import attachments, bounces, ids, mime
+from graphpost.mail import attachments, bounces, ids, mime, recipient_limit
 from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.content import MessageContent
 from graphpost.mail.known import KnownMailboxes
@@ -99,6 +99,8 @@ def _submitted(sent: MessageRow) -> dict[str, Any]:
 def _wanted_addresses(batch: list[Outgoing]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for out in batch:
+        if recipient_limit.exceeded(out.recipients):
+            continue  # delivered to no one
         wanted[out.owner.tenant_id].update(address.lower() for address in out.recipients)
     return wanted
 
@@ -134,6 +136,7 @@ class _Deliveries:
     external_mail: list[outbox.NewSubmission] = field(default_factory=list)
     external_files: list[tuple[str, list[AttachmentRow]]] = field(default_factory=list)
     not_found: list[tuple[Outgoing, list[str]]] = field(default_factory=list)
+    over_limit: list[Outgoing] = field(default_factory=list)   # each gets an NDR instead (_deliver_all)
 
 
 async def _not_found(conn: AsyncConnection, batch: list[Outgoing],
@@ -160,6 +163,9 @@ def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipie
                 not_found: set[tuple[str, str]] | None = None) -> _Deliveries:
     found = _Deliveries()
     for out in batch:
+        if recipient_limit.exceeded(out.recipients):
+            found.over_limit.append(out)
+            continue
         external = []
         inboxes = []
         nobody = []
@@ -191,11 +197,13 @@ def _deliveries(batch: list[Outgoing], local: dict[tuple[str, str], LocalRecipie
 
 async def _deliver_all(conn: AsyncConnection, batch: list[Outgoing], at: datetime, outbox_state: str,
                        known: KnownMailboxes | None = None) -> None:
-    """Local copies, outbox entries and reports of recipients not found for every message of the
-    batch, in a handful of statements."""
+    """Local copies, outbox entries and reports (recipients not found, too many recipients) for
+    every message of the batch, in a handful of statements."""
     local = await _local_recipients(conn, batch, known or KnownMailboxes())
     found = _deliveries(batch, local, at, await _not_found(conn, batch, local))
-    await store.insert_messages(conn, found.copies)
+    reports = [recipient_limit.report(out.sent, out.owner.mail, await store.folder_id_of(conn, out.owner.id, "inbox"),
+                                      len(out.recipients), at) for out in found.over_limit]
+    await store.insert_messages(conn, found.copies + reports)
     await attachment_store.insert_attachments(conn, found.copy_files)
     await outbox.add_submissions(conn, found.external_mail, outbox_state, at)
     await attachment_store.insert_submission_attachments(conn, found.external_files)
@@ -272,7 +280,8 @@ def prepare_send_mail(owner: UserRow, content: MessageContent) -> Outgoing:
 
 async def _write_send_mails(db: Database, batch: list[PendingSend], outbox_state: str,
                             known: KnownMailboxes) -> None:
-    if any(item.new_attachments for item in batch):
+    if any(item.new_attachments or recipient_limit.exceeded(item.outgoing.recipients) for item in batch):
+        # The NDR of a message over the recipient limit needs the sender's Inbox, looked up in the write.
         await _write_send_mails_with_files(db, batch, outbox_state, known)
         return
     owners = {item.outgoing.owner.id for item in batch if item.save_to_sent_items}

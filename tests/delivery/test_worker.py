@@ -9,14 +9,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from graphpost.api.app import create_app
 from graphpost.config import Settings
 from graphpost.delivery.worker import DeliveryWorker
+from graphpost.mail import mime
 from graphpost.store import outbox
 from graphpost.store import schema
 from graphpost.store.database import Database
+from tests.api.loop_order import HeldStep, finishing_order
 from tests.api.mail_helpers import (ALICE, BOB, ITEM_ATTACHMENT, Mailbox, addresses, delegated, file_attachment,
                                     parse_mime, recipients)
 from tests.delivery.conftest import RETRY_FIRST, SmtpRelay, make_worker
@@ -280,3 +283,49 @@ async def test_an_entry_deferred_many_times_is_deferred_again_at_the_longest_wai
     [entry] = (await queue(db)).values()
     assert (entry.state, entry.attempts) == ("deferred", 61)
     assert entry.next_attempt_at == entry.updated_at + delivery_worker.schedule.maximum
+
+
+async def test_a_message_relayed_over_several_rounds_is_rendered_once(
+        alice: Mailbox, db: Database, smtp_relay: SmtpRelay, relay_settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each round claims two entries: five recipients take three rounds, and three SMTP transactions.
+    worker = make_worker(db, relay_settings, batch=2)
+    recipients_ = [f"r{n}@example.com" for n in range(5)]
+    sent = await send(alice, toRecipients=recipients(*recipients_), attachments=[
+        file_attachment("report.pdf", b"%PDF-1.7 numbers", "application/pdf")])
+    renders = []
+    render = mime.render
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        renders.append(args[0].get("subject"))
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(mime, "render", counted)
+    assert [await worker.run_once() for _ in range(4)] == [2, 2, 1, 0]
+    relayed = smtp_relay.messages
+    assert sorted(address for message in relayed for address in message.rcpt_tos) == recipients_
+    assert renders == ["Quarterly"]
+    assert len({message.content for message in relayed}) == 1
+    [attached] = [part for part in relayed[-1].mime.iter_attachments()]
+    assert attached.get_filename() == "report.pdf" and attached.get_content() == b"%PDF-1.7 numbers"
+    assert relayed[-1].mime["Message-ID"] == sent["internetMessageId"]
+    assert await states(db) == {address: "delivered" for address in recipients_}
+
+
+async def test_another_user_is_answered_while_the_worker_renders_a_message(
+        alice: Mailbox, bob: Mailbox, db: Database, smtp_relay: SmtpRelay, delivery_worker: DeliveryWorker,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    await send(alice, toRecipients=recipients(ERIN, FRANK))
+    step = HeldStep(monkeypatch, mime, "render")
+    rounds: list[int] = []
+
+    async def heavy() -> None:
+        rounds.append(await delivery_worker.run_once())
+
+    async def light() -> None:
+        response = await bob.client.get("/v1.0/me", headers=bob.headers)
+        assert response.status_code == 200, response.text
+
+    assert await finishing_order(step, heavy, light) == ["light", "heavy"]
+    assert step.released_by_answer == [True] and rounds == [2]
+    assert await states(db) == {ERIN: "delivered", FRANK: "delivered"}

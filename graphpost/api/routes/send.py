@@ -28,7 +28,7 @@ async def send_mail(request: Request) -> Response:
     rt = runtime_of(request)
     if is_mime(request):
         # A MIME sendMail is always saved to Sent Items (it has no saveToSentItems to say otherwise).
-        await rt.submissions.send_mail(owner, content.from_base64_mime(await request.body()), True)
+        await rt.submissions.send_mail(owner, await content.read_base64_mime(await request.body()), True)
         return Response(status_code=202)
     parameters = action_parameters(await json_object(request))
     message = parameters.get("message")
@@ -39,5 +39,5 @@ async def send_mail(request: Request) -> Response:
         save = True
     if not isinstance(save, bool):
         raise ErrorInvalidParameter("The value of the parameter 'SaveToSentItems' must be a boolean.")
-    await rt.submissions.send_mail(owner, content.from_json(message), save)
+    await rt.submissions.send_mail(owner, await content.read_json(message), save)
     return Response(status_code=202)
