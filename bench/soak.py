@@ -1,7 +1,7 @@
 """Memory soak: a real `graphpost serve` under N requests of mixed traffic, with its RSS sampled.
 
     .venv/bin/python bench/soak.py [--requests 100000] [--warmup-requests N] [--concurrency 8]
-                                   [--rss-bound-mb 350] [--sample-interval 0.5] [--database-url URL]
+                                   [--rss-bound-mb 350] [--upload-mib 24] [--sample-interval 0.5] [--database-url URL]
                                    [--server-env NAME=VALUE ...] [--keep]
 
 Everything runs on 127.0.0.1 and stops by itself (the load is a fixed number of requests, every
@@ -13,7 +13,8 @@ on errors):
      HTTP/1.1 client, --concurrency keep-alive connections) sends --requests requests drawn from
      MIX below with a fixed seed: sendMail (JSON and base64 MIME), draft create + send, listings
      with $filter/$top/$select/$orderby, $value of drafts and of received mail, GET /me, a few
-     large bodies (2 MB HTML, a 1 MB attachment) and 300-recipient messages, and bad requests
+     large bodies (2 MB HTML, a 1 MB attachment, a 24 MiB (--upload-mib) attachment uploaded in ranges and then
+     read back as MIME) and 300-recipient messages, and bad requests
      that must get a 4xx;
   3. meanwhile this process samples the server's resident set size (VmRSS in /proc, of the
      server process and of its child processes, i.e. the SQLite writer) every --sample-interval;
@@ -56,6 +57,7 @@ SEED = 20261202
 MANY_RECIPIENTS = 300  # under Exchange Online's 500 per message
 LARGE_BODY_BYTES = 2 * 1024 * 1024
 ATTACHMENT_BYTES = 1024 * 1024
+UPLOAD_RANGE = 4 * 1024 * 1024  # one PUT
 RECEIVED_IDS_KEPT = 64  # bob's received message ids the generator keeps for $value / GET
 
 
@@ -82,6 +84,9 @@ MIX = [
     Kind("many_recipients", 1, "2xx"),
     Kind("large_body", 0.1, "2xx"),
     Kind("large_attachment", 0.1, "2xx"),
+    # A draft, an upload session, ranges of 4 MiB (6 by default), its $value (~32 MB of MIME by
+    # default), then it is deleted: 10 requests by default (`upload_requests`).
+    Kind("upload_large", 0.02, "2xx", requests=10),
     Kind("bad", 8, "4xx"),
 ]
 
@@ -144,8 +149,9 @@ BAD = [
 
 # ----------------------------------------------------------------------------- load generator
 
-def head(method: str, path: str, token: str | None, content_type: str | None, body: bytes) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "User-Agent: graphpost-soak"]
+def head(method: str, path: str, token: str | None, content_type: str | None, body: bytes,
+         *extra: str) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}", "User-Agent: graphpost-soak", *extra]
     if token:
         lines.append(f"Authorization: Bearer {token}")
     if body or method != "GET":
@@ -163,6 +169,7 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     kinds = [kind for kind in MIX]
     weights = [kind.weight for kind in MIX]
     counts: dict[str, dict[str, int]] = {kind.name: {} for kind in MIX}
+    seconds: dict[str, list[float]] = {kind.name: [0.0, 0.0, 0] for kind in MIX}  # total, longest, operations
     samples: list[str] = []
     milestones: list[tuple[int, float]] = []  # (requests answered, time.time())
     state = {"issued": 0, "answered": 0, "bad": 0, "failed": 0}
@@ -201,6 +208,34 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
         drafts.append(json.loads(data)["id"])
     conn0.close()
 
+    blob = random.Random(SEED + 1).randbytes(UPLOAD_RANGE)
+
+    async def upload_large(conn: RawConnection, kind: Kind) -> tuple[int | str, bytes]:
+        """Every step but the last is recorded here; the last answer is returned."""
+        status, data = await call(conn, "POST", "/v1.0/me/messages", "alice", made["draft"])
+        if not record(kind, status, data):
+            return status, data
+        message = f"/v1.0/me/messages/{json.loads(data)['id']}"
+        size = spec["upload_bytes"]
+        item = {"AttachmentItem": {"attachmentType": "file", "name": "archive.bin", "size": size}}
+        status, data = await call(conn, "POST", f"{message}/attachments/createUploadSession", "alice",
+                                  json.dumps(item).encode())
+        if not record(kind, status, data):
+            return status, data
+        url = json.loads(data)["uploadUrl"]
+        path = url[url.index("/", len("http://")):]
+        for first in range(0, size, UPLOAD_RANGE):
+            last = min(size, first + UPLOAD_RANGE) - 1
+            chunk = blob[:last - first + 1]
+            status, data = await _timed(Direct, conn, head("PUT", path, None, "application/octet-stream", chunk,
+                                                           f"Content-Range: bytes {first}-{last}/{size}"), chunk)
+            if not record(kind, status, data):
+                return status, data
+        status, data = await call(conn, "GET", f"{message}/$value", "alice")
+        if not record(kind, status, data):
+            return status, data
+        return await call(conn, "DELETE", message, "alice")
+
     async def one(conn: RawConnection, kind: Kind, turn: int) -> None:
         name = kind.name
         if name in ("send_mail", "many_recipients", "large_body", "large_attachment"):
@@ -212,6 +247,8 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
             if not record(kind, status, data):
                 return
             status, data = await call(conn, "POST", f"/v1.0/me/messages/{json.loads(data)['id']}/send", "alice")
+        elif name == "upload_large":
+            status, data = await upload_large(conn, kind)
         elif name == "list_unread":
             status, data = await call(conn, "GET", "/v1.0/me/mailFolders/inbox/messages"
                                       "?$filter=isRead%20eq%20false&$top=10", "bob")
@@ -238,14 +275,23 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
             status, data = await call(conn, method, path, who, body, content_type)
         record(kind, status, data)
 
+    upload_requests = 4 + -(-spec["upload_bytes"] // UPLOAD_RANGE)  # draft, session, ranges, $value, DELETE
+    tour = list(MIX)  # every kind once first, so that a short run sends each of them
+
     async def worker() -> None:
         conn = RawConnection(host, port)
         try:
             while state["issued"] < total:
-                kind = rng.choices(kinds, weights)[0]
-                state["issued"] += kind.requests
+                kind = tour.pop(0) if tour else rng.choices(kinds, weights)[0]
+                state["issued"] += upload_requests if kind.name == "upload_large" else kind.requests
                 turn = state["issued"]
+                began = time.perf_counter()
                 await one(conn, kind, turn)
+                took = time.perf_counter() - began
+                spent = seconds[kind.name]
+                spent[0] += took
+                spent[1] = max(spent[1], took)
+                spent[2] += 1
         finally:
             conn.close()
 
@@ -253,7 +299,7 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     milestones.append((0, started))
     await asyncio.gather(*(worker() for _ in range(spec["concurrency"])))
     milestones.append((state["answered"], time.time()))
-    return {"counts": counts, "failed": state["failed"], "samples": samples, "answered": state["answered"],
+    return {"counts": counts, "seconds_by_kind": seconds, "failed": state["failed"], "samples": samples, "answered": state["answered"],
             "milestones": milestones, "seconds": time.time() - started,
             "body_bytes": {name: len(body) for name, body in made.items()}}
 
@@ -326,6 +372,8 @@ def main() -> None:
     parser.add_argument("--rss-bound-mb", type=float, default=350.0,
                         help="the server's RSS (with its child processes) must stay under this after the "
                         "warm-up, in MiB [350]")
+    parser.add_argument("--upload-mib", type=float, default=24.0, help="size of the upload-session attachment, "
+                        "in MiB (Graph: 2 MiB to 150 MB) [24]")
     parser.add_argument("--sample-interval", type=float, default=0.5, help="seconds between RSS samples [0.5]")
     parser.add_argument("--idle-seconds", type=float, default=3.0, help="idle time after the load before the "
                         "last sample [3]")
@@ -338,6 +386,8 @@ def main() -> None:
     if args.loadgen:
         loadgen_main()
         return
+    if not 2 <= args.upload_mib <= 143:
+        parser.error("need 2 <= --upload-mib <= 143 (Graph's upload sessions: 2 MiB to 150 MB)")
     if args.requests < 1 or not 1 <= args.concurrency <= 256 or args.sample_interval <= 0 or args.idle_seconds < 0:
         parser.error("need --requests >= 1, 1 <= --concurrency <= 256, --sample-interval > 0, --idle-seconds >= 0")
     warmup = args.warmup_requests if args.warmup_requests is not None else min(10_000, args.requests // 10)
@@ -371,7 +421,7 @@ def main() -> None:
         servers.append(gp)
         time.sleep(min(1.0, args.idle_seconds))  # let start-up finish (the writer process starts on a write)
         spec = {"host": HOST, "port": gp.port, "requests": args.requests, "concurrency": args.concurrency,
-                "alice": alice, "bob": bob}
+                "alice": alice, "bob": bob, "upload_bytes": int(args.upload_mib * 1024 * 1024)}
         # A generous deadline: ~100 requests/s at least, and the per-request timeout.
         deadline = 120 + args.requests / 100 + REQUEST_TIMEOUT_S
         with RssSampler(gp.proc.pid, args.sample_interval) as sampler:
@@ -409,7 +459,9 @@ def main() -> None:
         for kind in MIX:
             statuses = result["counts"][kind.name]
             shown = ", ".join(f"{status}: {n:,}" for status, n in sorted(statuses.items()))
-            print(f"  {kind.name:<18} expects {kind.expect}  {shown or 'none sent'}")
+            spent, longest, ops = result["seconds_by_kind"][kind.name]
+            timing = f"; mean {spent / ops * 1000:,.1f} ms, longest {longest * 1000:,.0f} ms" if ops else ""
+            print(f"  {kind.name:<18} expects {kind.expect}  {shown or 'none sent'}{timing}")
         for sample in result["samples"]:
             print(f"  unexpected: {sample}")
         if result["failed"]:
