@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/soak.py [--requests 100000] [--warmup-requests N] [--concurrency 8]
                                    [--rss-bound-mb 350] [--upload-mib 24] [--sample-interval 0.5] [--database-url URL]
-                                   [--server-env NAME=VALUE ...] [--keep]
+                                   [--weight KIND=WEIGHT ...] [--server-env NAME=VALUE ...] [--keep]
 
 Everything runs on 127.0.0.1 and stops by itself (the load is a fixed number of requests, every
 request has a 60 s timeout, the load generator a deadline, the server is stopped at the end, also
@@ -167,7 +167,7 @@ async def run_load(spec: dict[str, Any]) -> dict[str, Any]:
     made = bodies()
     rng = random.Random(SEED)
     kinds = [kind for kind in MIX]
-    weights = [kind.weight for kind in MIX]
+    weights = [spec["weights"].get(kind.name, kind.weight) for kind in MIX]
     counts: dict[str, dict[str, int]] = {kind.name: {} for kind in MIX}
     seconds: dict[str, list[float]] = {kind.name: [0.0, 0.0, 0] for kind in MIX}  # total, longest, operations
     samples: list[str] = []
@@ -377,6 +377,9 @@ def main() -> None:
     parser.add_argument("--sample-interval", type=float, default=0.5, help="seconds between RSS samples [0.5]")
     parser.add_argument("--idle-seconds", type=float, default=3.0, help="idle time after the load before the "
                         "last sample [3]")
+    parser.add_argument("--weight", action="append", default=[], metavar="KIND=WEIGHT",
+                        help="change a kind's weight in the mix (MIX in this file), e.g. upload_large=1 to look "
+                        "at large attachments; repeatable")
     parser.add_argument("--database-url", help="graphpost's database (default: SQLite in a fresh temp data dir)")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
@@ -400,6 +403,16 @@ def main() -> None:
             parser.error(f"--server-env wants NAME=VALUE, not {item!r}")
         env[name] = value
 
+    weights = {}
+    for item in args.weight:
+        name, sep, value = item.partition("=")
+        if not sep or name not in {kind.name for kind in MIX}:
+            parser.error(f"--weight wants KIND=WEIGHT with a kind of {[kind.name for kind in MIX]}, not {item!r}")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            parser.error(f"--weight {item!r}: the weight is not a number")
+
     tmp = Path(tempfile.mkdtemp(prefix="graphpost-soak-"))
     data_dir = tmp / "data"
     servers: list[Server] = []
@@ -409,7 +422,8 @@ def main() -> None:
               f"on {HOST}; RSS sampled every {args.sample_interval:g} s; bound {args.rss_bound_mb:g} MiB after "
               f"{warmup:,} warm-up requests")
         print(f"machine: nproc={os.cpu_count()}, python {sys.version.split()[0]}, {sys.platform}"
-              + (f"; server environment: {' '.join(args.server_env)}" if args.server_env else ""))
+              + (f"; server environment: {' '.join(args.server_env)}" if args.server_env else "")
+              + (f"; weights changed: {' '.join(args.weight)}" if args.weight else ""))
         common = ["--data-dir", str(data_dir)]
         if args.database_url:
             common += ["--database-url", args.database_url]
@@ -421,7 +435,7 @@ def main() -> None:
         servers.append(gp)
         time.sleep(min(1.0, args.idle_seconds))  # let start-up finish (the writer process starts on a write)
         spec = {"host": HOST, "port": gp.port, "requests": args.requests, "concurrency": args.concurrency,
-                "alice": alice, "bob": bob, "upload_bytes": int(args.upload_mib * 1024 * 1024)}
+                "alice": alice, "bob": bob, "weights": weights, "upload_bytes": int(args.upload_mib * 1024 * 1024)}
         # A generous deadline: ~100 requests/s at least, and the per-request timeout.
         deadline = 120 + args.requests / 100 + REQUEST_TIMEOUT_S
         with RssSampler(gp.proc.pid, args.sample_interval) as sampler:
