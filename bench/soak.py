@@ -58,6 +58,7 @@ MANY_RECIPIENTS = 300  # under Exchange Online's 500 per message
 LARGE_BODY_BYTES = 2 * 1024 * 1024
 ATTACHMENT_BYTES = 1024 * 1024
 UPLOAD_RANGE = 4 * 1024 * 1024  # one PUT
+PROGRESS_EVERY_S = 60.0
 RECEIVED_IDS_KEPT = 64  # bob's received message ids the generator keeps for $value / GET
 
 
@@ -338,8 +339,13 @@ class RssSampler:
         return taken
 
     def _run(self) -> None:
+        started = last_shown = time.time()
         while not self._stop.wait(self.interval):
-            self.sample()
+            taken = self.sample()
+            if taken[0] - last_shown >= PROGRESS_EVERY_S:  # a long run shows where it is going
+                last_shown = taken[0]
+                print(f"  t={taken[0] - started:6.0f} s  RSS {mib(taken[1] + taken[2])} (server {mib(taken[1])})",
+                      flush=True)
 
     def __enter__(self) -> RssSampler:
         self.sample()
@@ -436,11 +442,16 @@ def main() -> None:
         time.sleep(min(1.0, args.idle_seconds))  # let start-up finish (the writer process starts on a write)
         spec = {"host": HOST, "port": gp.port, "requests": args.requests, "concurrency": args.concurrency,
                 "alice": alice, "bob": bob, "weights": weights, "upload_bytes": int(args.upload_mib * 1024 * 1024)}
-        # A generous deadline: ~100 requests/s at least, and the per-request timeout.
-        deadline = 120 + args.requests / 100 + REQUEST_TIMEOUT_S
+        # A generous deadline (10 requests/s at least: the large kinds take seconds each on a busy
+        # machine), so that a stuck server cannot hold the run forever.
+        deadline = 300 + args.requests / 10 + REQUEST_TIMEOUT_S
         with RssSampler(gp.proc.pid, args.sample_interval) as sampler:
-            done = subprocess.run([sys.executable, __file__, "--loadgen"], input=json.dumps(spec),
-                                  capture_output=True, text=True, timeout=deadline)
+            try:
+                done = subprocess.run([sys.executable, __file__, "--loadgen"], input=json.dumps(spec),
+                                      capture_output=True, text=True, timeout=deadline)
+            except subprocess.TimeoutExpired:
+                raise SystemExit(f"the load did not finish within {deadline:,.0f} s; RSS samples so far (MiB): "
+                                 + " ".join(f"{(s[1] + s[2]) / 1024:.0f}" for s in sampler.samples[-40:]))
             if done.returncode != 0:
                 raise SystemExit(f"load generator failed:\n{done.stderr[-3000:]}")
             result = json.loads(done.stdout)
