@@ -35,6 +35,7 @@ import base64
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -419,6 +420,8 @@ def main() -> None:
         except ValueError:
             parser.error(f"--weight {item!r}: the weight is not a number")
 
+    # Stopped early (SIGTERM, or SIGINT where a background shell ignores it): stop the server too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="graphpost-soak-"))
     data_dir = tmp / "data"
     servers: list[Server] = []
