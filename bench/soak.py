@@ -43,12 +43,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import (HOST, REQUEST_TIMEOUT_S, RawConnection, Server, _children, _timed, fmt,  # noqa: E402
+from harness import (HOST, REQUEST_TIMEOUT_S, RawConnection, Server, _children, _timed,  # noqa: E402
                      graphpost_cli, shut_down)
 
 DOMAIN = "contoso.test"
@@ -101,7 +101,7 @@ def html(size: int) -> str:
     return f"<html><body><p>Hello,</p><p>{(LOREM * (size // len(LOREM) + 1))[:size]}</p></body></html>"
 
 
-def message(subject: str, to: list[str], cc: list[str] = (), size: int = 1200, **more: Any) -> dict[str, Any]:
+def message(subject: str, to: list[str], cc: Sequence[str] = (), size: int = 1200, **more: Any) -> dict[str, Any]:
     return {"subject": subject, "body": {"contentType": "HTML", "content": html(size)},
             "toRecipients": recipients(to), "ccRecipients": recipients(list(cc)), **more}
 
