@@ -34,7 +34,7 @@ def configure() -> list[str]:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
-        libc.gnu_get_libc_version  # musl has a mallopt that does nothing; glibc has this too
+        libc.gnu_get_libc_version  # only glibc has it (musl has a mallopt that does nothing)
     except (OSError, AttributeError):
         return []
     applied = []
