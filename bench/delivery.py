@@ -3,7 +3,7 @@ Postfix reference (smtp-source -> Postfix -> smtp-sink), in one run, on the same
 
     .venv/bin/python bench/delivery.py [--seconds 15] [--warmup 3] [--concurrency 16]
                                        [--database-url URL] [--relay-max-connections N] [--split-roles]
-                                       [--skip-postfix] [--keep]
+                                       [--skip-postfix [--sink python]] [--keep]
 
 Everything runs on 127.0.0.1 and stops by itself (bounded waits everywhere; servers are stopped
 at the end, also on errors):
@@ -205,10 +205,14 @@ class Counter:
         self.err.close()
 
 
-def start_sink(logdir: Path, name: str) -> tuple[Counter, int]:
+def start_sink(logdir: Path, name: str, kind: str = "smtp-sink") -> tuple[Counter, int]:
     port = free_port()
-    user = ["-u", "postfix"] if os.geteuid() == 0 else []  # smtp-sink refuses to run as root without -u
-    sink = Counter(name, [SMTP_SINK, "-c", *user, f"{HOST}:{port}", "100"], r"mesg=(\d+)", logdir)
+    if kind == "python":
+        argv = [sys.executable, str(HERE / "smtp_sink.py"), f"{HOST}:{port}"]
+    else:
+        user = ["-u", "postfix"] if os.geteuid() == 0 else []  # smtp-sink refuses to run as root without -u
+        argv = [SMTP_SINK, "-c", *user, f"{HOST}:{port}", "100"]
+    sink = Counter(name, argv, r"mesg=(\d+)", logdir)
     wait_for_port(port)
     return sink, port
 
@@ -383,7 +387,7 @@ def run_postfix(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- graphpost
 
 def run_graphpost(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    sink, sink_port = start_sink(tmp, "graphpost-sink")
+    sink, sink_port = start_sink(tmp, "graphpost-sink", args.sink)
     data_dir = tmp / "data"
     common = ["--data-dir", str(data_dir)]
     if args.database_url:
@@ -501,6 +505,9 @@ def main() -> None:
     parser.add_argument("--split-roles", action="store_true", help="graphpost as two processes: "
                         "`serve --role api` and `serve --role delivery` (default: one `serve` with both)")
     parser.add_argument("--skip-postfix", action="store_true", help="measure graphpost alone")
+    parser.add_argument("--sink", choices=["smtp-sink", "python"], default="smtp-sink",
+                        help="graphpost's SMTP sink: Postfix's smtp-sink, or bench/smtp_sink.py (aiosmtpd; "
+                        "only with --skip-postfix, where Postfix is not installed) [smtp-sink]")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, queues, database)")
     parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -509,7 +516,9 @@ def main() -> None:
         return
     if args.seconds <= 0 or args.warmup < 0 or not 1 <= args.concurrency <= 1024:
         parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 1024")
-    for tool in (SMTP_SINK,) + (() if args.skip_postfix else (SMTP_SOURCE, POSTFIX)):
+    if args.sink == "python" and not args.skip_postfix:
+        parser.error("--sink python only with --skip-postfix: both systems must relay to the same sink")
+    for tool in (() if args.sink == "python" else (SMTP_SINK,)) + (() if args.skip_postfix else (SMTP_SOURCE, POSTFIX)):
         if not os.access(tool, os.X_OK):
             raise SystemExit(f"{tool} not found: apt-get install --no-install-recommends postfix")
 
@@ -520,7 +529,8 @@ def main() -> None:
         print(f"relay bench: {args.seconds:g} s measured after {args.warmup:g} s warm-up per system, "
               f"concurrency {args.concurrency}, on {HOST}; machine: nproc={os.cpu_count()}, "
               f"python {sys.version.split()[0]}")
-        print(f"sink: {SMTP_SINK} -c (a fresh one per system); graphpost message: sendMail to {RECIPIENT}, "
+        sink = "bench/smtp_sink.py (aiosmtpd)" if args.sink == "python" else f"{SMTP_SINK} -c"
+        print(f"sink: {sink} (a fresh one per system); graphpost message: sendMail to {RECIPIENT}, "
               f"saveToSentItems false, {BODY_BYTES}-byte HTML body; Postfix: smtp-source -l {BODY_BYTES}")
         pf: dict[str, Any] | None = None
         if not args.skip_postfix:

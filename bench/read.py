@@ -11,7 +11,7 @@ request has a 60 s timeout, the servers are stopped at the end, also on errors):
      on PostgreSQL the database's public schema is emptied first), a Mail.Read token for reader,
      then --messages received messages written straight into reader's Inbox with graphpost's own
      code (rows built as the inbound path builds them: mail/messages.new_draft +
-     mail/submission.received_copy; inserted with store/bulk.insert_rows in batches);
+     mail/submission.received_copies; inserted with store/bulk.insert_rows in batches);
   3. `graphpost serve --port 0` on that store, and, with reader's token:
      (b) GET /v1.0/me/mailFolders/inbox/messages?$top=50
      (c) GET /v1.0/me/mailFolders/inbox/messages?$filter=isRead eq false&$top=50
@@ -168,7 +168,7 @@ async def seed(database_url: str, upn: str, count: int, unread_share: float, bat
     from graphpost.mail.messages import new_draft
     from graphpost.mail.model import parse_message
     from graphpost.mail.preview import PREVIEW_LENGTH, body_preview
-    from graphpost.mail.submission import received_copy
+    from graphpost.mail.submission import received_copies
     from graphpost.mail import ids
     from graphpost.store import bulk, schema
     from graphpost.store import directory as directory_store
@@ -225,7 +225,7 @@ async def seed(database_url: str, upn: str, count: int, unread_share: float, bat
             body_chars[0] += len(content)
             prototype.is_draft = False
             prototype.data["sender"] = sender
-            row = received_copy(prototype, owner.id, inbox_id, at)
+            row = received_copies(prototype, [(owner.id, inbox_id)], at)[0]
             row.is_read = rng.random() >= unread_share
             values = row.values()
             missing = [c for c in columns if values.get(c) is None]
@@ -328,8 +328,9 @@ def check_answer(port: int, token: str | None, path: str, want: str, seeded: dic
         return f"HTTP 200 but not a collection: {body[:200]!r}", body
     if want == "bare":
         return None, body
-    if len(value) != TOP:
-        return f"{len(value)} items, expected {TOP}", body
+    expected = seeded[{"newest": "newest", "unread": "unread_newest", "oldest": "oldest"}[want]]
+    if len(value) != len(expected):  # fewer than TOP only on a tiny mailbox (fewer unread)
+        return f"{len(value)} items, expected {len(expected)}", body
     times = [item.get("receivedDateTime") for item in value]
     ascending = want == "oldest"
     if any(t is None for t in times) or times != sorted(times, reverse=not ascending):
@@ -339,7 +340,6 @@ def check_answer(port: int, token: str | None, path: str, want: str, seeded: dic
         read = sum(1 for item in value if item.get("isRead") is not False)
         if read:
             problems.append(f"{read} of {TOP} items are read (isRead not false): the filter was not applied")
-    expected = seeded[{"newest": "newest", "unread": "unread_newest", "oldest": "oldest"}[want]]
     got = [item.get("id") for item in value]
     if got != expected:
         first = next(i for i, (g, e) in enumerate(zip(got, expected)) if g != e)

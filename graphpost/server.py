@@ -8,6 +8,7 @@ import asyncio
 import signal
 import socket
 from dataclasses import dataclass, field
+from graphpost import allocator
 from graphpost.api.app import Background
 from graphpost.config import Settings
 from graphpost.store.database import Database
@@ -60,6 +61,7 @@ def run_api(settings: Settings, db: Database, sock: socket.socket, background: l
     import uvicorn
 
     from graphpost.api.app import create_app
+    allocator.configure()  # large requests' memory goes back to the system (allocator.py)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
                                            lifespan="on", timeout_graceful_shutdown=10))
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
@@ -68,6 +70,7 @@ def run_api(settings: Settings, db: Database, sock: socket.socket, background: l
 
 def run_background(db: Database, background: list[Background]) -> None:
     """The roles without the API, until SIGINT or SIGTERM; then each task finishes what it holds."""
+    allocator.configure()
     async def main() -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
