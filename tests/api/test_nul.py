@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from graphpost.mail import receive
+from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
 from tests.api.mail_helpers import ALICE, Mailbox, as_application, file_attachment, recipients
 from tests.tokens import TokenMint
@@ -136,3 +138,14 @@ async def test_a_nul_in_mime_is_dropped_on_both_backends(alice: Mailbox) -> None
     received = await alice.only_message_in("inbox")
     assert received["subject"] == "MimeSubject"
     assert received["body"]["content"] == "bodytext"
+
+
+async def test_a_nul_in_received_mail_is_dropped_on_both_backends(alice: Mailbox, db: Database) -> None:
+    # What the inbound SMTP listener hands over once it has accepted a message.
+    assert await receive.deliver(db, MIME_WITH_NULS, [ALICE]) == 1
+    received = await alice.only_message_in("inbox")
+    assert received["subject"] == "MimeSubject"
+    assert received["body"]["content"] == "bodytext"
+    assert received["internetMessageId"] == "<nulid@contoso.test>"
+    [attachment] = await alice.attachments(received["id"])
+    assert attachment["name"] == "filename.txt"
