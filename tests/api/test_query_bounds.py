@@ -10,8 +10,8 @@ import base64
 import orjson
 import pytest
 
-from graphpost.odata.limits import (MAX_DEPTH, MAX_ORDERBY_KEYS, MAX_PATTERN_LENGTH, MAX_QUERY_STRING,
-                                    MAX_SEARCH_LENGTH, MAX_SELECT_ITEMS)
+from graphpost.odata.limits import (MAX_COMPARISONS, MAX_DEPTH, MAX_ORDERBY_KEYS, MAX_PATTERN_LENGTH,
+                                    MAX_QUERY_STRING, MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_SELECT_ITEMS)
 from tests.api.assertions import assert_graph_error
 from tests.api.mail_helpers import ALICE, Mailbox, recipients
 
@@ -133,6 +133,32 @@ async def test_orderby_and_select_up_to_their_bounds_are_answered(alice: Mailbox
     assert [message["subject"] for message in response.json()["value"]] == [mail]
     response = await alice.get("mailFolders", params={"$orderby": ",".join(["displayName"] * MAX_ORDERBY_KEYS)})
     assert response.status_code == 200, response.text
+
+
+def guarded_chain(count: int) -> str:
+    # sentDateTime may be NULL, so each comparison is two SQL terms; `+` for spaces, as a form
+    # encodes them, keeps 495 of them within the query string.
+    return "+and+".join(["sentDateTime+ge+2020-01-01"] * count)
+
+
+async def test_the_longest_chains_are_answered(alice: Mailbox, mail: str) -> None:
+    inbox = f"{alice.path}/mailFolders/inbox/messages"
+    response = await alice.client.get(f"{inbox}?$filter={guarded_chain(MAX_COMPARISONS)}&$count=true",
+                                      headers=alice.headers)
+    assert response.status_code == 200, response.text
+    assert [message["subject"] for message in response.json()["value"]] == [mail]
+    words = " OR ".join(["participants:no"] * (MAX_SEARCH_TERMS - 1) + ["pizza"])
+    response = await alice.get("mailFolders/inbox/messages", params={"$search": words})
+    assert response.status_code == 200, response.text
+    assert [message["subject"] for message in response.json()["value"]] == [mail]
+
+
+async def test_chains_sqlite_could_not_take_are_a_400(alice: Mailbox, mail: str) -> None:
+    # 495 guarded comparisons, or 198 participants: restrictions, were past SQLite's 1,000 terms.
+    response = await alice.client.get(f"{alice.path}/messages?$filter={guarded_chain(495)}", headers=alice.headers)
+    assert_graph_error(response, 400, "InefficientFilter")
+    response = await alice.get("messages", params={"$search": " OR ".join(["participants:x"] * 198)})
+    assert_graph_error(response, 400, INVALID_URL_QUERY)
 
 
 # -- $top, $skip and $skiptoken ------------------------------------------------------------------
