@@ -10,7 +10,7 @@ are resolved case-insensitively later, as Graph does (its own docs write `Subjec
 
 Nesting is bounded (MAX_DEPTH, odata/limits.py): Graph's parser has a depth limit too, and neither
 Python's stack nor SQLite's SQL parser must be what refuses a deep filter. Chains of `and`/`or` are
-flat nodes, so they cost no depth. So are the number of $orderby keys and of $select items."""
+flat nodes, so they cost no depth. The number of $orderby keys and of $select items is bounded too."""
 
 from __future__ import annotations
 

@@ -244,5 +244,5 @@ def test_past_the_nesting_limit_a_search_is_refused(text: str) -> None:
 def test_a_search_longer_than_kql_takes_is_refused() -> None:
     assert parse_search("x" * MAX_SEARCH_LENGTH) == Text(None, "x" * MAX_SEARCH_LENGTH)
     for text in ("x" * (MAX_SEARCH_LENGTH + 1), '"' + "x" * MAX_SEARCH_LENGTH + '"', "x" * 50_000):
-        assert refusal(lambda: parse_search(text)) == (
-            InvalidUrlQuery, "ErrorInvalidUrlQuery", f"The $search query is longer than {MAX_SEARCH_LENGTH} characters.")
+        assert refusal(lambda: parse_search(text)) == (InvalidUrlQuery, "ErrorInvalidUrlQuery",
+                                                       f"The $search query is longer than {MAX_SEARCH_LENGTH} characters.")
