@@ -227,3 +227,11 @@ class SearchWithFilter(GraphError):
 class InvalidUrlQuery(GraphError):
     status, code = 400, "ErrorInvalidUrlQuery"
     default_message = "The query specified in the URI is not valid."
+
+
+class RestrictionTooComplex(GraphError):
+    # A query past graphpost's bounds (odata/limits.py): Exchange answers Graph's mail API with
+    # this code and these words when a restriction or sort order is more than it takes
+    # (mguessan/davmail#501 and #509 show it, on /mailFolders and /messages).
+    status, code = 400, "ErrorRestrictionTooComplex"
+    default_message = "The restriction or sort order is too complex for this operation."

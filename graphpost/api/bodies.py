@@ -11,6 +11,7 @@ from fastapi import Request
 from graphpost.errors import BadRequest, ErrorInvalidParameter, LengthRequired, RequestBodyRead
 from graphpost.mail import content
 from graphpost.mail.content import MessageContent
+from graphpost.mail.nul import refuse_in_json
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -23,6 +24,7 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise RequestBodyRead("Invalid JSON in the request body.") from None
     if not isinstance(value, dict):
         raise RequestBodyRead("The request body must be a JSON object.")
+    refuse_in_json(raw, value)
     return value
 
 

@@ -13,6 +13,8 @@ import orjson
 from fastapi import Request
 
 from graphpost.errors import BadRequest, InvalidQuery, InvalidUrlQuery
+from graphpost.mail.nul import NUL, invalid_character
+from graphpost.odata.limits import MAX_QUERY_STRING
 from graphpost.odata.query import Keyset
 
 MAX_TOP = 1000
@@ -27,6 +29,8 @@ SYSTEM_OPTIONS = ("$filter", "$select", "$orderby", "$top", "$skip", "$skiptoken
 def system_options(request: Request) -> dict[str, str]:
     """The OData system query options of the request by lower-case name. Beta takes them without
     the `$` too (learn.microsoft.com/graph/query-parameters); each may come once."""
+    if len(request.scope["query_string"]) > MAX_QUERY_STRING:
+        raise BadRequest(f"The query string is longer than {MAX_QUERY_STRING} bytes.")
     beta = request.url.path.startswith("/beta/")
     found: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
@@ -38,6 +42,8 @@ def system_options(request: Request) -> dict[str, str]:
         if name in found:
             raise InvalidQuery(f"Query option '{name}' was specified more than once, but it must be specified at "
                                "most once.")
+        if NUL in value:
+            raise invalid_character(f"query option '{name}'")
         found[name] = value
     return found
 
@@ -74,11 +80,20 @@ def skiptoken(keyset: Keyset) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _storable(value: Any) -> bool:
+    """Whether a key value of a $skiptoken can be bound in SQL on both backends: a client may
+    forge the token, and a 65-bit integer or a NUL would fail the database, not the token."""
+    if isinstance(value, int):
+        return -2**63 <= value < 2**63
+    return not isinstance(value, str) or NUL not in value
+
+
 def keyset_of(token: str) -> Keyset:
     try:
         decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         values, served = decoded["k"], decoded["n"]
-        if not isinstance(values, list) or not values or not isinstance(served, int) or served < 0:
+        if not isinstance(values, list) or not values or not isinstance(served, int) or not 0 <= served < 2**63 \
+                or not all(_storable(value) for value in values):
             raise ValueError(token)
     except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
         raise InvalidUrlQuery("The $skiptoken value is not valid.") from None

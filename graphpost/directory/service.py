@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.auth.permissions import unknown_permissions
 from graphpost.mail import mailbox
+from graphpost.mail.nul import NUL
 from graphpost.store import directory as rows
 from graphpost.store.database import Database
 from graphpost.store.directory import AppRow, UserRow
@@ -188,6 +189,8 @@ def _looks_like_guid(text: str) -> bool:
 async def find_user(db: Database, tenant_id: str, ref: str) -> UserRow | None:
     """A user of this tenant by id (GUID) or userPrincipalName, case-insensitively. Users of other
     tenants are never found: a tenant cannot even learn that they exist."""
+    if NUL in ref:
+        return None  # no user's name holds one (mail/nul.py), and PostgreSQL refuses to look it up
     async with db.read() as conn:
         user = await (rows.user_by_id(conn, ref) if _looks_like_guid(ref) else rows.user_by_upn(conn, ref))
     return user if user is not None and user.tenant_id == tenant_id else None

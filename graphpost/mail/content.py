@@ -16,6 +16,7 @@ from graphpost.mail import mime
 from graphpost.mail.attachments import NewAttachment, parse_attachment
 from graphpost.mail.attachments import from_mime as attachments_from_mime
 from graphpost.mail.model import costly_to_parse, parse_message
+from graphpost.mail.nul import dropped
 
 
 class MimeContentInvalid(GraphError):
@@ -68,7 +69,7 @@ def from_base64_mime(body: bytes) -> MessageContent:
 
 def from_mime(raw: bytes) -> MessageContent:
     try:
-        parsed = mime.parse(raw)
+        parsed = dropped(mime.parse(raw))
     except mime.MimeError as exc:
         raise MimeContentInvalid(str(exc) or None) from None
     _, given = parse_message(parsed.message)

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Iterator
 
-from graphpost.errors import InefficientFilter, InvalidQuery, InvalidUrlQuery, UnsupportedFilter
+from graphpost.errors import InefficientFilter, InvalidQuery, InvalidUrlQuery, RestrictionTooComplex, UnsupportedFilter
 from graphpost.odata import ast
+from graphpost.odata.limits import MAX_COMPARISONS, MAX_PATTERN_LENGTH
 from graphpost.odata.query import (AllOf, AnyElement, AnyOf, Compare, Condition, Element, Function, Negation,
                                    Property, SortKey)
 from graphpost.odata.types import BOOLEAN, EdmType, EntityType, Kind
 
-# Exchange turns a filter into one restriction; past this many comparisons it is "too complex".
-MAX_COMPARISONS = 500
 _COMPARISONS = {"eq": "Equal", "ne": "NotEqual", "gt": "GreaterThan", "ge": "GreaterThanOrEqual",
                 "lt": "LessThan", "le": "LessThanOrEqual"}
 _FLIPPED = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
@@ -236,6 +235,8 @@ class _Binder:
         if not isinstance(subject, (Property, Element)) or not isinstance(text, ast.Literal):
             raise UnsupportedFilter()
         self.filterable(subject)
+        if len(text.value) > MAX_PATTERN_LENGTH:
+            raise RestrictionTooComplex()
         return self.counted(Function(name, subject, text.value))
 
     def lambda_(self, node: ast.Lambda) -> Condition:
@@ -243,6 +244,9 @@ class _Binder:
         if kind.kind != Kind.COLLECTION or kind.element is None:
             raise InvalidQuery("Any/All may only be used following a collection.")
         condition = None
+        if self.variable is not None:
+            # A lambda within a lambda: no Exchange restriction, and each is a nested EXISTS in SQL.
+            raise UnsupportedFilter()
         if node.body is not None:
             outer = (self.variable, self.element_type)
             self.variable, self.element_type = node.variable, kind.element

@@ -8,18 +8,19 @@ with a keyword (`allowed`, `nullable`, `anything`) for the keyword, and Graph's 
 the positions this parser keeps. Operators and keywords are read in any case and property names
 are resolved case-insensitively later, as Graph does (its own docs write `Subject eq 'welcome'`).
 
-Nesting is bounded (MAX_DEPTH): Graph's parser has a depth limit too, and Python's stack must not
-be what refuses a deep filter. Chains of `and`/`or` are flat nodes, so they cost no depth."""
+Nesting is bounded (MAX_DEPTH, odata/limits.py): Graph's parser has a depth limit too, and neither
+Python's stack nor SQLite's SQL parser must be what refuses a deep filter. Chains of `and`/`or` are
+flat nodes, so they cost no depth. The number of $orderby keys and of $select items is bounded too."""
 
 from __future__ import annotations
 
 import re
 
-from graphpost.errors import InvalidQuery
+from graphpost.errors import InvalidQuery, RestrictionTooComplex
 from graphpost.odata import ast
 from graphpost.odata.lexer import END, Token, syntax_error, tokenize
+from graphpost.odata.limits import MAX_DEPTH, MAX_ORDERBY_KEYS, MAX_SELECT_ITEMS
 
-MAX_DEPTH = 100
 # Binding strength of the binary operators, loosest first.
 _PRECEDENCE = {"or": 1, "and": 2, "eq": 3, "ne": 3, "gt": 4, "ge": 4, "lt": 4, "le": 4, "has": 4, "in": 4,
                "add": 5, "sub": 5, "mul": 6, "div": 6, "divby": 6, "mod": 6}
@@ -198,6 +199,8 @@ class _FilterParser(_Parser):
             if not isinstance(node, ast.Member):
                 raise InvalidQuery("The $orderby expression must evaluate to a single value of primitive type.")
             items.append(ast.OrderItem(node, descending))
+            if len(items) > MAX_ORDERBY_KEYS:
+                raise RestrictionTooComplex()
             if self.token.kind == END:
                 return items
             self.expect(",", "Syntax error")
@@ -221,6 +224,8 @@ def parse_orderby(text: str) -> list[ast.OrderItem]:
 def parse_select(text: str) -> list[str]:
     """The items of a `$select` list (property paths, or `*`), whitespace around them ignored."""
     items, position = [], 0
+    if text.count(",") >= MAX_SELECT_ITEMS:
+        raise InvalidQuery(f"The $select query option names more than {MAX_SELECT_ITEMS} properties.")
     for raw in text.split(","):
         item = raw.strip()
         if not _SELECT_ITEM.fullmatch(item):

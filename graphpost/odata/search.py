@@ -3,7 +3,7 @@
 properties (from, subject, body); `property:value` restricts one (subject, body, from, to, cc, bcc,
 participants, recipients, attachment, category, importance, hasAttachments, received, sent, kind);
 AND, OR, NOT (upper case, as KQL wants them), `-` to exclude, parentheses. A property KQL does not
-know is read as plain text, as KQL does."""
+know is read as plain text, as KQL does. Length, terms and nesting are bounded (odata/limits.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Union
 
 from graphpost.errors import InvalidUrlQuery
+from graphpost.odata.limits import MAX_DEPTH, MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS as MAX_TERMS
 
-MAX_TERMS = 200
 TEXT_FIELDS = frozenset({"subject", "body", "from", "to", "cc", "bcc", "participants", "recipients", "attachment",
                          "category"})
 _ALIASES = {"hasattachment": "hasattachments", "categories": "category", "attachments": "attachment"}
@@ -128,6 +128,7 @@ class _Reader:
         self.text = text
         self.position = 0
         self.terms = 0
+        self.depth = 0
 
     def error(self) -> InvalidUrlQuery:
         return InvalidUrlQuery(f"Syntax error in $search at position {self.position} in '{self.text}'.")
@@ -199,11 +200,19 @@ class _Reader:
         self.position = saved
         return found
 
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise InvalidUrlQuery(f"The $search query is nested more than {MAX_DEPTH} levels deep.")
+
     def unary(self) -> SearchNode:
         if self.keyword("NOT") or self.at("-"):
             if self.at("-"):
                 self.position += 1
-            return Exclude(self.unary())
+            self.deeper()
+            excluded = Exclude(self.unary())
+            self.depth -= 1
+            return excluded
         if self.at("+"):
             self.position += 1
         return self.primary()
@@ -214,10 +223,12 @@ class _Reader:
             raise self.error()
         if self.at("("):
             self.position += 1
+            self.deeper()
             inner = self.any_of()
             if not self.at(")"):
                 raise self.error()
             self.position += 1
+            self.depth -= 1
             return inner
         self.terms += 1
         if self.terms > MAX_TERMS:
@@ -250,6 +261,8 @@ def _one_string(query: str) -> bool:
 def parse_search(text: str) -> SearchNode:
     """The KQL of a `$search` value; the value may be wrapped in double quotes, as Graph's docs
     write it ($search="pizza")."""
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise InvalidUrlQuery(f"The $search query is longer than {MAX_SEARCH_LENGTH} characters.")
     query = text.strip()
     if _one_string(query):
         query = query[1:-1]

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from graphpost.errors import InefficientFilter, InvalidQuery, InvalidUrlQuery, UnsupportedFilter
+from graphpost.errors import InefficientFilter, InvalidQuery, InvalidUrlQuery, RestrictionTooComplex, UnsupportedFilter
 from graphpost.odata.binder import MAX_COMPARISONS, bind_filter, bind_orderby, bind_select
+from graphpost.odata.limits import MAX_PATTERN_LENGTH
 from graphpost.odata.entities import (FLAG_STATUS, IMPORTANCE, INFERENCE_CLASSIFICATION, MAIL_FOLDER, MESSAGE,
                                       MESSAGE_TYPE)
 from graphpost.odata.parser import parse_filter, parse_orderby, parse_select
@@ -395,3 +396,25 @@ def test_select_binds_against_the_entity_it_is_given() -> None:
         "displayName", "totalItemCount")
     assert refusal(lambda: bind_select(parse_select("subject"), MAIL_FOLDER)) == (
         InvalidQuery, PARSE_URI, "Could not find a property named 'subject' on type 'microsoft.graph.mailFolder'.")
+
+
+def test_a_pattern_longer_than_a_like_takes_is_too_complex() -> None:
+    # SQLite refuses a LIKE pattern past 50,000 bytes; the bound keeps every pattern under it.
+    longest = "\U0001F600" * MAX_PATTERN_LENGTH
+    assert bind(f"contains(subject,'{longest}')") == Function("contains", SUBJECT, longest)
+    for text in (f"contains(subject,'{'x' * (MAX_PATTERN_LENGTH + 1)}')",
+                 f"startswith(from/emailAddress/address,'{'_' * (MAX_PATTERN_LENGTH + 1)}')",
+                 f"categories/any(c:contains(c,'{'x' * 49_999}'))"):
+        assert refusal(lambda: bind(text)) == (
+            RestrictionTooComplex, "ErrorRestrictionTooComplex",
+            "The restriction or sort order is too complex for this operation.")
+    # Compared whole, not as a pattern: no bound but the query string's.
+    assert bind(f"subject eq '{'x' * 60_000}'") == Compare("eq", SUBJECT, "x" * 60_000)
+
+
+@pytest.mark.parametrize("text", [
+    "categories/any(c:categories/any(d:d eq 'x'))",
+    "categories/any(c:c eq 'x' or categories/any())",
+])
+def test_a_lambda_within_a_lambda_is_an_invalid_nodes_error(text: str) -> None:
+    assert refusal(lambda: bind(text)) == (UnsupportedFilter, INVALID_NODES, INVALID_NODES_MESSAGE)

@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from graphpost.errors import InvalidQuery
+from graphpost.errors import InvalidQuery, RestrictionTooComplex
 from graphpost.odata import ast
+from graphpost.odata.limits import MAX_ORDERBY_KEYS, MAX_SELECT_ITEMS
 from graphpost.odata.parser import MAX_DEPTH, parse_filter, parse_orderby, parse_select
 from tests.odata.refusals import PARSE_URI, refusal
 
@@ -294,3 +295,17 @@ def test_select_is_the_list_of_items_as_written_without_surrounding_space(text: 
 def test_a_select_item_that_is_no_path_is_a_syntax_error_at_its_start(text: str, position: int) -> None:
     assert refusal(lambda: parse_select(text)) == (
         InvalidQuery, PARSE_URI, f"Syntax error at position {position} in '{text}'.")
+
+
+def test_orderby_takes_up_to_its_key_limit() -> None:
+    assert len(parse_orderby(",".join(["subject desc"] * MAX_ORDERBY_KEYS))) == MAX_ORDERBY_KEYS
+    for count in (MAX_ORDERBY_KEYS + 1, 500, 2000):
+        assert refusal(lambda: parse_orderby(",".join(["subject"] * count))) == (
+            RestrictionTooComplex, "ErrorRestrictionTooComplex",
+            "The restriction or sort order is too complex for this operation.")
+
+
+def test_select_takes_up_to_its_item_limit() -> None:
+    assert parse_select(",".join(["subject"] * MAX_SELECT_ITEMS)) == ["subject"] * MAX_SELECT_ITEMS
+    assert refusal(lambda: parse_select(",".join(["subject"] * (MAX_SELECT_ITEMS + 1)))) == (
+        InvalidQuery, PARSE_URI, f"The $select query option names more than {MAX_SELECT_ITEMS} properties.")

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from graphpost.errors import InvalidUrlQuery
+from graphpost.odata.limits import MAX_DEPTH, MAX_SEARCH_LENGTH
 from graphpost.odata.search import (MAX_TERMS, All, AnyOf, DateRange, Exclude, Flag, Nothing, SearchNode, Text,
                                     parse_search)
 from tests.odata.refusals import refusal
@@ -220,3 +221,28 @@ def test_kql_that_cannot_be_read_is_an_invalid_url_query(text: str, position: in
 def test_more_terms_than_the_limit_are_refused(text: str) -> None:
     assert refusal(lambda: parse_search(text)) == (
         InvalidUrlQuery, "ErrorInvalidUrlQuery", f"The $search query has more than {MAX_TERMS} terms.")
+
+
+def test_up_to_the_nesting_limit_a_search_is_read() -> None:
+    assert parse_search("(" * MAX_DEPTH + "pizza" + ")" * MAX_DEPTH) == Text(None, "pizza")
+    node: SearchNode = Text(None, "pizza")
+    for _ in range(MAX_DEPTH):
+        node = Exclude(node)
+    assert parse_search("NOT " * MAX_DEPTH + "pizza") == node
+
+
+@pytest.mark.parametrize("text", [
+    "NOT " * (MAX_DEPTH + 1) + "pizza", "-" * (MAX_DEPTH + 1) + "pizza", "NOT " * 300 + "pizza",
+    "(" * (MAX_DEPTH + 1) + "pizza" + ")" * (MAX_DEPTH + 1), "(" * 236 + "pizza" + ")" * 236,
+    "(a OR (b " * 10 + "pizza" + "))" * 10, "NOT (" * MAX_DEPTH + "pizza" + ")" * MAX_DEPTH,
+])
+def test_past_the_nesting_limit_a_search_is_refused(text: str) -> None:
+    assert refusal(lambda: parse_search(text)) == (
+        InvalidUrlQuery, "ErrorInvalidUrlQuery", f"The $search query is nested more than {MAX_DEPTH} levels deep.")
+
+
+def test_a_search_longer_than_kql_takes_is_refused() -> None:
+    assert parse_search("x" * MAX_SEARCH_LENGTH) == Text(None, "x" * MAX_SEARCH_LENGTH)
+    for text in ("x" * (MAX_SEARCH_LENGTH + 1), '"' + "x" * MAX_SEARCH_LENGTH + '"', "x" * 50_000):
+        assert refusal(lambda: parse_search(text)) == (InvalidUrlQuery, "ErrorInvalidUrlQuery",
+                                                       f"The $search query is longer than {MAX_SEARCH_LENGTH} characters.")
