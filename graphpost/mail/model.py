@@ -108,6 +108,11 @@ DRAFT_ONLY = frozenset({
     "isDeliveryReceiptRequested", "isReadReceiptRequested", "internetMessageId", "internetMessageHeaders",
 })
 RECIPIENT_LISTS = ("toRecipients", "ccRecipients", "bccRecipients")
+# Properties every message has a value for (NOT NULL columns, flags and lists Graph always
+# returns): null is no value of theirs, refused like a value of the wrong type. The others take
+# null as "none" (from, sender, body, subject, the recipient lists).
+NEVER_NULL = frozenset({"isRead", "importance", "isDeliveryReceiptRequested", "isReadReceiptRequested",
+                        "inferenceClassification", "categories", "flag", "internetMessageId"})
 
 
 def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
@@ -116,6 +121,8 @@ def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
     if not isinstance(payload, dict):
         raise RequestBodyRead("The request body must be a JSON object describing a microsoft.graph.message.")
     for key in payload:
+        if key in NEVER_NULL and payload[key] is None:
+            raise RequestBodyRead(f"Invalid value for property '{key}': a message's {key} cannot be null.")
         if key.startswith("@odata.") or key in WRITABLE or key in READ_ONLY:
             continue
         raise RequestBodyRead(f"The property '{key}' does not exist on type 'microsoft.graph.message'. Make "
