@@ -28,6 +28,12 @@ _SHARED = dict(deadline=None, database=None, print_blob=True,
 settings.register_profile("ci", derandomize=True, max_examples=40, **_SHARED)
 settings.register_profile("deep", max_examples=1000, **_SHARED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+_SCALE = 25 if settings.default.max_examples > 40 else 1
+
+
+def examples(count: int) -> settings:
+    """A test's own example count in the "ci" profile (cheap tests run more), scaled up in "deep"."""
+    return settings(max_examples=count * _SCALE)
 
 # What a request that was refused must not have changed.
 WRITTEN_TABLES = ("folders", "messages", "submissions", "outbox", "blobs", "blob_chunks", "attachments",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from graphpost.store.database import Database
 from tests.api.mail_helpers import Mailbox
-from tests.fuzz.conftest import assert_graph_answer, refused_cleanly, row_counts
+from tests.fuzz.conftest import assert_graph_answer, examples, refused_cleanly, row_counts
 from tests.fuzz.graph_json import attachment, body_of
 from tests.fuzz.text import json_bytes, json_value
 
@@ -39,6 +39,7 @@ async def test_adding_any_attachment_adds_it_or_refuses_cleanly(alice: Mailbox, 
         assert deleted.status_code == 204, deleted.text
 
 
+@examples(25)
 @given(attachments=st.one_of(st.lists(attachment, max_size=3), json_value),
        send=st.booleans())
 async def test_a_message_with_any_inline_attachments_is_stored_or_refused_cleanly(
