@@ -53,13 +53,17 @@ def _comparison(properties: list[str]) -> st.SearchStrategy[str]:
 
 
 def filter_expression(properties: list[str]) -> st.SearchStrategy[str]:
-    return st.recursive(_comparison(properties), lambda inner: st.one_of(
+    nested = st.recursive(_comparison(properties), lambda inner: st.one_of(
         st.builds(lambda a, o, b: f"{a} {o} {b}", inner, st.sampled_from(["and", "or", "AND", "eq"]), inner),
         inner.map(lambda e: f"not {e}"),
         inner.map(lambda e: f"({e})"),
-        st.builds(lambda e, n: "(" * n + e + ")" * n, inner, st.sampled_from([50, 99, 101, 300, 2000])),
-        st.builds(lambda e, n: " and ".join([e] * n), inner, st.sampled_from([2, 100, 1000])),
     ), max_leaves=6)
+    # Past the parser's bounds (depth, term count), once at the top: nested, they would multiply.
+    return st.one_of(nested, nested, nested,
+                     st.builds(lambda e, n: "(" * n + e + ")" * n, nested, st.sampled_from([50, 99, 101, 300, 2000])),
+                     st.builds(lambda e, n: " and ".join([e] * n), _comparison(properties),
+                               st.sampled_from([2, 100, 1000])),
+                     st.builds(lambda e, n: "not " * n + e, _comparison(properties), st.sampled_from([40, 300])))
 
 
 def token_soup(properties: list[str]) -> st.SearchStrategy[str]:
@@ -89,9 +93,12 @@ _kql_word = st.one_of(st.sampled_from(["hello", "fuzz", "AND", "OR", "NOT", "and
 search_body = st.recursive(_kql_word, lambda inner: st.one_of(
     st.builds(lambda a, o, b: f"{a} {o} {b}", inner, st.sampled_from(["AND", "OR", ""]), inner),
     inner.map(lambda e: f"NOT {e}"), inner.map(lambda e: f"({e})"),
-    st.builds(lambda e, n: "(" * n + e + ")" * n, inner, st.sampled_from([10, 100, 300])),
-    st.builds(lambda e, n: "NOT " * n + e, inner, st.sampled_from([5, 40, 300])),
 ), max_leaves=6)
+# Past the parser's bounds once at the top, as for $filter.
+search_body = st.one_of(search_body, search_body, search_body,
+                        st.builds(lambda e, n: "(" * n + e + ")" * n, search_body, st.sampled_from([10, 100, 300])),
+                        st.builds(lambda e, n: "NOT " * n + e, _kql_word, st.sampled_from([5, 40, 300])),
+                        st.builds(lambda e, n: " OR ".join([e] * n), _kql_word, st.sampled_from([100, 250])))
 search = st.one_of(search_body.map(lambda s: f'"{s}"'), search_body, st.just('"' + "x" * 50_000 + '"'))
 
 
