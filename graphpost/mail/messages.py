@@ -39,7 +39,8 @@ def _check_headers(headers: list[dict[str, str]]) -> None:
             raise InvalidInternetMessageHeader(f"The internet message header '{name}' is not valid.")
 
 
-_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+# Control characters too: the header writer (mime._message_id) refuses them, so $value would fail.
+_MESSAGE_ID = re.compile(r"<[^<>\s@\x00-\x1f\x7f]+@[^<>\s@\x00-\x1f\x7f]+>")
 
 
 def _apply(row: MessageRow, given: dict[str, Any]) -> None:

@@ -114,6 +114,11 @@ _RECIPIENTS = TypeAdapter(list[Recipient])
 # would still stall the event loop; between slices the loop gets its turn.
 RECIPIENT_SLICE = 500
 _FIELD_ORDER = tuple(field.alias or name for name, field in MessageInput.model_fields.items())
+# Properties every message has a value for (NOT NULL columns, flags and lists Graph always
+# returns): null is no value of theirs, refused like a value of the wrong type. The others take
+# null as "none" (from, sender, body, subject, the recipient lists).
+NEVER_NULL = frozenset({"isRead", "importance", "isDeliveryReceiptRequested", "isReadReceiptRequested",
+                        "inferenceClassification", "categories", "flag", "internetMessageId"})
 
 
 def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
@@ -122,6 +127,8 @@ def parse_message(payload: Any) -> tuple[MessageInput, dict[str, Any]]:
     if not isinstance(payload, dict):
         raise RequestBodyRead("The request body must be a JSON object describing a microsoft.graph.message.")
     for key in payload:
+        if key in NEVER_NULL and payload[key] is None:
+            raise RequestBodyRead(f"Invalid value for property '{key}': a message's {key} cannot be null.")
         if key.startswith("@odata.") or key in WRITABLE or key in READ_ONLY:
             continue
         raise RequestBodyRead(f"The property '{key}' does not exist on type 'microsoft.graph.message'. Make "

@@ -199,6 +199,11 @@ class _Binder:
         if kind.kind == Kind.BOOLEAN and literal.kind == "boolean":
             return literal.value
         if kind.kind == Kind.INT and literal.kind == "integer":
+            if _literal_type(literal) != "Edm.Int32":
+                # Every integer property here is an Edm.Int32 kept in a 32-bit column (Exchange's
+                # PT_LONG counts): a wider literal can be no restriction on it, and the databases
+                # refuse it as a parameter (SQLite past 64 bits, PostgreSQL past 32).
+                raise UnsupportedFilter()
             return literal.value
         if kind.kind == Kind.DATETIME and literal.kind == "datetime":
             return literal.value

@@ -122,6 +122,30 @@ async def test_a_property_of_the_wrong_type_is_refused(alice: Mailbox, message: 
     assert await alice.counts("drafts") == (0, 0)
 
 
+# Properties every message has a value for: null is no value of theirs (found by tests/fuzz).
+NEVER_NULL = ["isRead", "importance", "isDeliveryReceiptRequested", "isReadReceiptRequested",
+              "inferenceClassification", "categories", "flag", "internetMessageId"]
+
+
+@pytest.mark.parametrize("name", NEVER_NULL)
+async def test_null_for_a_property_that_always_has_a_value_is_refused(alice: Mailbox, name: str) -> None:
+    error = assert_graph_error(await alice.post("messages", json={name: None}), 400, "RequestBodyRead")
+    assert name in error["message"]
+    assert await alice.counts("drafts") == (0, 0)
+    draft = await alice.create_draft(subject="Kept")
+    before = await alice.message(draft["id"])
+    assert_graph_error(await alice.patch(f"messages/{draft['id']}", json={name: None}), 400, "RequestBodyRead")
+    assert await alice.message(draft["id"]) == before
+
+
+@pytest.mark.parametrize("message_id", ["<\x00@example.com>", "<a\x7f@example.com>", "<a@exa\x1bmple.com>"])
+async def test_an_internet_message_id_with_a_control_character_is_refused(alice: Mailbox, message_id: str) -> None:
+    # It would become a Message-ID header that cannot be written: $value answered 500 (found by tests/fuzz).
+    response = await alice.post("messages", json={"subject": "x", "internetMessageId": message_id})
+    assert_graph_error(response, 400, "ErrorInvalidRequest")
+    assert await alice.counts("drafts") == (0, 0)
+
+
 async def test_malformed_json_is_refused(alice: Mailbox) -> None:
     response = await alice.post("messages", content=b'{"subject": "x",',
                                 headers={"Content-Type": "application/json"})

@@ -301,6 +301,10 @@ ERRORS: list[tuple[dict[str, str], int, str, str | None]] = [
     ({"$top": "-1"}, 400, "BadRequest", None),
     ({"$skip": "ten"}, 400, "BadRequest", None),
     ({"$count": "yes"}, 400, "BadRequest", "'yes' is not a valid count option."),
+    # Integers no 32-bit count can equal (found by tests/fuzz: a 500 from either database).
+    ({"$filter": "childFolderCount eq 2147483648"}, 400, INVALID_NODES, None),
+    ({"$filter": "totalItemCount lt 9223372036854775808"}, 400, INVALID_NODES, None),
+    ({"$filter": "unreadItemCount ge -99999999999999999999"}, 400, INVALID_NODES, None),
 ]
 
 
