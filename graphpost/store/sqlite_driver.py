@@ -280,26 +280,19 @@ CHECKS: dict[str, Callable[[], None]] = {
 @cache
 def assumptions_problem() -> str | None:
     """Why this module's driver cannot be used with the installed libraries, or None if it can.
-    Checked once a process (cleared by tests that change what it checks)."""
+    Checked once a process (cleared by tests that change what it checks); a failure is logged."""
     for name, check in CHECKS.items():
         try:
             check()
         except Exception as error:
-            return f"{name}: {type(error).__name__}: {error}"
+            problem = f"{name}: {type(error).__name__}: {error}"
+            log.warning("SQLite: using SQLAlchemy's own aiosqlite driver (slower: a trip to its thread per step "
+                        "of a statement), since the installed aiosqlite or SQLAlchemy is not what %s was written "
+                        "against (%s)", __name__, problem)
+            return problem
     return None
 
 
 def driver_name() -> str:
     """The SQLAlchemy driver for SQLite: this module's, or SQLAlchemy's own if its assumptions fail."""
-    problem = assumptions_problem()
-    if problem is None:
-        return DRIVER
-    _warn_once(problem)
-    return STANDARD_DRIVER
-
-
-@cache
-def _warn_once(problem: str) -> None:
-    log.warning("SQLite: using SQLAlchemy's own aiosqlite driver (slower: a trip to its thread per step of a "
-                "statement), since the installed aiosqlite or SQLAlchemy is not what %s was written against (%s)",
-                __name__, problem)
+    return DRIVER if assumptions_problem() is None else STANDARD_DRIVER
