@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Awaitable, Callable, Coroutine, NoReturn, Optional, TypeVar
 
@@ -13,12 +16,59 @@ from graphpost.config import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
 
-# The flags every command that opens the store takes.
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", envvar=None)]
-DataDirOpt = Annotated[Optional[Path], typer.Option(
-    "--data-dir", help="Where the SQLite file and signing key live [env GRAPHPOST_DATA_DIR; default ./.graphpost].")]
-DatabaseOpt = Annotated[Optional[str], typer.Option(
-    "--database-url", help="sqlite:///file or postgresql://user@host/db [env GRAPHPOST_DATABASE_URL].")]
+# The flags every command that opens the store takes, declared once (`store_flags` adds them).
+_FLAG_TYPES: dict[str, Any] = {
+    "config": Annotated[Optional[Path], typer.Option("--config", help="TOML file of settings.", envvar=None)],
+    "data_dir": Annotated[Optional[Path], typer.Option(
+        "--data-dir",
+        help="Where the SQLite file and signing key live [env GRAPHPOST_DATA_DIR; default ./.graphpost].")],
+    "database_url": Annotated[Optional[str], typer.Option(
+        "--database-url", help="sqlite:///file or postgresql://user@host/db [env GRAPHPOST_DATABASE_URL].")],
+}
+_STORE_FLAGS = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+                for name, annotation in _FLAG_TYPES.items()]
+
+
+@dataclass(frozen=True)
+class StoreFlags:
+    """What --config, --data-dir and --database-url said, for a command decorated with `store_flags`."""
+    config: Path | None = None
+    data_dir: Path | None = None
+    database_url: str | None = None
+
+    def settings(self, **more: Any) -> Settings:
+        return settings_of(self.config, self.data_dir, self.database_url, **more)
+
+    def read(self, query: Callable[[Any], Awaitable[T]]) -> T:
+        """`query(connection)` in a read transaction of the existing store."""
+        async def work(db: Any) -> T:
+            async with db.read() as conn:
+                return await query(conn)
+        return run(self.settings(), work, existing=True)
+
+    def write(self, change: Callable[[Any], Awaitable[T]]) -> T:
+        """`change(connection)` in a write transaction of the existing store."""
+        async def work(db: Any) -> T:
+            async with db.write() as conn:
+                return await change(conn)
+        return run(self.settings(), work, existing=True)
+
+
+def store_flags(command: Callable[..., T]) -> Callable[..., T]:
+    """Give a typer command the store flags (after its own): it takes them as one `store: StoreFlags`
+    parameter. Shared as datasette shares its options, by a decorator; typer reads the signature."""
+    own = [parameter for name, parameter in inspect.signature(command, eval_str=True).parameters.items()
+           if name != "store"]
+
+    @functools.wraps(command)
+    def with_flags(*args: Any, config: Path | None = None, data_dir: Path | None = None,
+                   database_url: str | None = None, **kwargs: Any) -> T:
+        return command(*args, store=StoreFlags(config, data_dir, database_url), **kwargs)
+
+    signature = inspect.Signature([*own, *_STORE_FLAGS], return_annotation=None)
+    with_flags.__signature__ = signature  # type: ignore[attr-defined]
+    with_flags.__annotations__ = {parameter.name: parameter.annotation for parameter in signature.parameters.values()}
+    return with_flags
 
 
 def fail(message: str) -> NoReturn:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import typer
 
 from graphpost.cli.apps import db_app
-from graphpost.cli.common import ConfigOpt, DatabaseOpt, DataDirOpt, run_with_errors, settings_of
+from graphpost.cli.common import StoreFlags, run_with_errors, store_flags
 
 
 @db_app.command("upgrade")
-def db_upgrade(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+@store_flags
+def db_upgrade(store: StoreFlags) -> None:
     """Migrate the database to the newest schema."""
     from graphpost.store import migrate
     from graphpost.store.database import Database
-    settings = settings_of(config, data_dir, database_url)
+    settings = store.settings()
 
     async def go() -> str | None:
         db = Database(settings.sqlalchemy_url)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
 from graphpost.cli.apps import app, app_app, tenant_app, user_app
-from graphpost.cli.common import ConfigOpt, DatabaseOpt, DataDirOpt, echo_table, fail, run, settings_of, signing_key
+from graphpost.cli.common import StoreFlags, echo_table, fail, run, signing_key, store_flags
 
 
 @app.command()
+@store_flags
 def token(
     user: Annotated[Optional[str], typer.Option(help="Delegated token for this userPrincipalName.")] = None,
     app_id: Annotated[Optional[str], typer.Option("--app", help="Application token for this client id.")] = None,
     scope: Annotated[Optional[list[str]], typer.Option(
         help="Delegated permission (repeatable) [default Mail.ReadWrite Mail.Send].")] = None,
     lifetime: Annotated[Optional[str], typer.Option(help="Like 90s, 15m, 1h, 2d [default 1h].")] = None,
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Print an access token for a user (delegated) or an app (application)."""
     from graphpost.auth import tokens
@@ -29,7 +29,7 @@ def token(
         fail("give exactly one of --user UPN or --app CLIENT_ID")
     if app_id is not None and scope:
         fail("--scope is for delegated tokens; an app's token carries the permissions granted to it")
-    settings = settings_of(config, data_dir, database_url, token_lifetime=lifetime)
+    settings = store.settings(token_lifetime=lifetime)
     scopes = list(dict.fromkeys(scope or DEFAULT_DELEGATED_SCOPES))
     if unknown_permissions(scopes):
         fail(f"unknown permission '{unknown_permissions(scopes)[0]}'")
@@ -58,132 +58,123 @@ def token(
 
 
 @user_app.command("add")
+@store_flags
 def user_add(
     upn: Annotated[str, typer.Argument(help="userPrincipalName, e.g. carol@contoso.test.")],
     name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Add a user (with a mailbox) to the tenant that accepts its domain; its id is the last word."""
     from graphpost.directory import service as directory
-    settings = settings_of(config, data_dir, database_url)
+    settings = store.settings()
     created = run(settings, lambda db: directory.add_user(db, upn, name))
     typer.echo(f"added user {created.user_principal_name} ({created.display_name}) with a mailbox, id {created.id}")
 
 
 @user_app.command("list")
-def user_list(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+@store_flags
+def user_list(store: StoreFlags) -> None:
     """List users: id, userPrincipalName, displayName, accountEnabled."""
     from graphpost.store import directory as rows
-
-    async def fetch(db: Any) -> list[Any]:
-        async with db.read() as conn:
-            return await rows.list_users(conn)
-
-    found = run(settings_of(config, data_dir, database_url), fetch, existing=True)
+    found = store.read(rows.list_users)
     echo_table(("id", "userPrincipalName", "displayName", "accountEnabled"),
                [(row.id, row.user_principal_name, row.display_name, str(row.account_enabled).lower())
                  for row in found])
 
 
 @user_app.command("remove")
+@store_flags
 def user_remove(
     upn: Annotated[str, typer.Argument(help="userPrincipalName of the user.")],
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Delete a user and its mailbox (folders, messages, mail still queued from it), for good."""
     from graphpost.directory import service as directory
-    removed = run(settings_of(config, data_dir, database_url), lambda db: directory.remove_user(db, upn),
-                  existing=True)
+    removed = run(store.settings(), lambda db: directory.remove_user(db, upn), existing=True)
     typer.echo(f"removed user {removed.user_principal_name} and its mailbox")
 
 
-def _set_enabled(upn: str, enabled: bool, config: Path | None, data_dir: Path | None, database_url: str | None) -> None:
+def _set_enabled(upn: str, enabled: bool, store: StoreFlags) -> None:
     from graphpost.directory import service as directory
-    changed = run(settings_of(config, data_dir, database_url),
-                  lambda db: directory.set_user_enabled(db, upn, enabled), existing=True)
+    changed = run(store.settings(), lambda db: directory.set_user_enabled(db, upn, enabled), existing=True)
     typer.echo(f"{'enabled' if enabled else 'disabled'} user {changed.user_principal_name}")
 
 
 @user_app.command("disable")
+@store_flags
 def user_disable(
     upn: Annotated[str, typer.Argument(help="userPrincipalName of the user.")],
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Block the user's sign-in, as accountEnabled=false does: its tokens are refused (within seconds
     by a running server); its mailbox keeps its mail and still receives more."""
-    _set_enabled(upn, False, config, data_dir, database_url)
+    _set_enabled(upn, False, store)
 
 
 @user_app.command("enable")
+@store_flags
 def user_enable(
     upn: Annotated[str, typer.Argument(help="userPrincipalName of the user.")],
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Let a disabled user sign in again."""
-    _set_enabled(upn, True, config, data_dir, database_url)
+    _set_enabled(upn, True, store)
 
 
 @app_app.command("add")
+@store_flags
 def app_add(
     name: Annotated[str, typer.Argument(help="Display name of the app.")],
     permission: Annotated[list[str], typer.Option(help="Application permission to grant (repeatable).")],
     tenant: Annotated[Optional[str], typer.Option(help="Domain of the tenant, when there are several.")] = None,
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Register an app with application permissions; prints its client id and secret."""
     from graphpost.directory import service as directory
-    created = run(settings_of(config, data_dir, database_url),
-                  lambda db: directory.add_app(db, name, permission, tenant))
+    created = run(store.settings(), lambda db: directory.add_app(db, name, permission, tenant))
     typer.echo(f"client_id: {created.app.client_id}")
     typer.echo(f"client_secret: {created.secret}")
 
 
 @app_app.command("list")
-def app_list(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+@store_flags
+def app_list(store: StoreFlags) -> None:
     """List app registrations: client id, name, granted permissions."""
     from graphpost.store import directory as rows
-
-    async def fetch(db: Any) -> list[Any]:
-        async with db.read() as conn:
-            return await rows.list_apps(conn)
-
-    found = run(settings_of(config, data_dir, database_url), fetch, existing=True)
+    found = store.read(rows.list_apps)
     echo_table(("clientId", "displayName", "permissions"),
                [(row.client_id, row.display_name, " ".join(row.permissions)) for row in found])
 
 
 @app_app.command("remove")
+@store_flags
 def app_remove(
     client_id: Annotated[str, typer.Argument(help="Client id of the app (see: graphpost app list).")],
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Delete an app registration: its tokens are refused (within seconds by a running server)."""
     from graphpost.directory import service as directory
-    removed = run(settings_of(config, data_dir, database_url), lambda db: directory.remove_app(db, client_id),
-                  existing=True)
+    removed = run(store.settings(), lambda db: directory.remove_app(db, client_id), existing=True)
     typer.echo(f"removed app {removed.client_id} ({removed.display_name})")
 
 
 @tenant_app.command("add")
+@store_flags
 def tenant_add(
     domain: Annotated[str, typer.Argument(help="Accepted domain of the new tenant.")],
     name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+    *, store: StoreFlags,
 ) -> None:
     """Add a tenant with one accepted domain; its id is the last word printed."""
     from graphpost.directory import service as directory
-    tenant_id = run(settings_of(config, data_dir, database_url), lambda db: directory.add_tenant(db, domain, name))
+    tenant_id = run(store.settings(), lambda db: directory.add_tenant(db, domain, name))
     typer.echo(f"added tenant {name or domain.strip().lower()} accepting {domain.strip().lower()}, id {tenant_id}")
 
 
 @tenant_app.command("list")
-def tenant_list(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
+@store_flags
+def tenant_list(store: StoreFlags) -> None:
     """List tenants: id, name, accepted domains."""
     from graphpost.store import directory as rows
-
-    async def fetch(db: Any) -> list[Any]:
-        async with db.read() as conn:
-            return await rows.list_tenants(conn)
-
-    found = run(settings_of(config, data_dir, database_url), fetch, existing=True)
+    found = store.read(rows.list_tenants)
     echo_table(("id", "displayName", "domains"), [(row.id, row.display_name, " ".join(row.domains)) for row in found])

@@ -12,20 +12,20 @@ from typing import Annotated, Any, Optional
 import typer
 
 from graphpost.cli.apps import app
-from graphpost.cli.common import (ConfigOpt, DatabaseOpt, DataDirOpt, fail, redacted, return_store, run, settings_of,
-                                  signing_key)
+from graphpost.cli.common import StoreFlags, fail, redacted, return_store, run, signing_key, store_flags
 from graphpost.config import Settings
 
 
 @app.command()
+@store_flags
 def serve(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
     host: Annotated[Optional[str], typer.Option(help="Address to listen on [default 127.0.0.1].")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port to listen on; 0 picks a free one [default 8000].")] = None,
     smtp_port: Annotated[Optional[int], typer.Option(
         help="Also accept mail for local users over SMTP on this port [default: off].")] = None,
     role: Annotated[Optional[list[str]], typer.Option(
         help="Run only this role (repeatable): api, delivery, smtp [default: all].")] = None,
+    *, store: StoreFlags,
 ) -> None:
     """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
     database first)."""
@@ -34,7 +34,7 @@ def serve(
     roles = set(role or server.ROLES)
     if roles - set(server.ROLES):
         fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
-    settings = settings_of(config, data_dir, database_url, host=host, port=port, smtp_port=smtp_port)
+    settings = store.settings(host=host, port=port, smtp_port=smtp_port)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every request logs a line (api/context.py): leave out of each record what the format above
     # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
@@ -65,7 +65,7 @@ def serve(
     for note in planned.notes:
         typer.echo(note)
     if sock is not None:
-        typer.echo(f"mint a token with: {_token_command(settings, config)}")
+        typer.echo(f"mint a token with: {_token_command(settings, store.config)}")
         sys.stdout.flush()
         server.run_api(settings, db, sock, planned.background)
     elif planned.background:

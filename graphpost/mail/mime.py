@@ -283,7 +283,7 @@ def parse(raw: bytes) -> ParsedMessage:
 class _NestingBoundedParser(BytesFeedParser):
     """The stdlib's parser, refusing parts nested deeper than MAX_NESTING as it meets them (before
     its own recursion goes any deeper). The stdlib has no option for it; _new_message is the one
-    place where FeedParser opens a part (so since Python 3.2), and tests/unit/test_mime.py would
+    place where FeedParser opens a part (so since Python 3.2), and tests/mail/test_mime.py would
     see the bound go if that changed."""
 
     def _new_message(self) -> None:

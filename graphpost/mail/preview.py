@@ -10,7 +10,7 @@ PREVIEW_LENGTH = 255
 # The text of HTML as html.parser's HTMLParser would hand it over (tags dropped, character
 # references resolved, script/style/head/title left out, a space for each block tag), found by
 # one regex: HTMLParser parses every tag's attributes, which the text never needs, and that cost
-# the send path ~30 µs per message for a preview. tests/unit/test_preview.py compares the two.
+# the send path ~30 µs per message for a preview. tests/mail/test_preview.py compares the two.
 _SKIPPED = frozenset({"script", "style", "head", "title"})
 _BLOCKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
 _RAW_TEXT = frozenset({"script", "style"})  # HTMLParser's CDATA_CONTENT_ELEMENTS

@@ -36,9 +36,10 @@ _JSON = {"json_serializer": json_text, "json_deserializer": orjson.loads}
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
     # Every transaction here ends in an explicit COMMIT or ROLLBACK (Database.read/write), so the
     # pool's rollback-on-return would only cost another round trip to the driver's thread.
-    # One trip to aiosqlite's thread per statement (store/sqlite_driver.py), not four.
-    one_trip = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
-    engine = create_async_engine(one_trip, pool_size=pool_size, max_overflow=0, pool_timeout=60,
+    # One trip to aiosqlite's thread per statement (store/sqlite_driver.py), not four: if the
+    # installed libraries still are what it was written for.
+    driver = make_url(url).set(drivername=f"sqlite+{sqlite_driver.driver_name()}")
+    engine = create_async_engine(driver, pool_size=pool_size, max_overflow=0, pool_timeout=60,
                                  pool_reset_on_return=None, **_JSON)
 
     @sa.event.listens_for(engine.sync_engine, "connect")
