@@ -19,7 +19,6 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.config import DEFAULT_DELIVERY_LEASE
-
 from graphpost.delivery.bounces import write_bounce
 from graphpost.delivery.relay import Relay, RelayOutcome
 from graphpost.delivery.rendered import RenderedMessages

@@ -298,6 +298,10 @@ async def test_a_message_that_cannot_be_rendered_fails_after_one_attempt_and_bou
     assert await delivery_worker.run_once() == 0
 
 
+def test_the_worker_leases_for_as_long_as_the_setting_by_default(delivery_worker: DeliveryWorker) -> None:
+    assert delivery_worker.lease == Settings().delivery_lease == timedelta(minutes=5)
+
+
 async def test_an_entry_deferred_many_times_is_deferred_again_at_the_longest_wait(
         alice: Mailbox, db: Database, smtp_relay: SmtpRelay, delivery_worker: DeliveryWorker) -> None:
     # Days of retries at the capped wait: the count of attempts must not break the schedule.
