@@ -12,6 +12,8 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "GRAPHPOST_"
+# The one default for how long a delivery worker holds what it claims: the setting's and the worker's.
+DEFAULT_DELIVERY_LEASE = timedelta(minutes=5)
 
 
 class ConfigError(Exception):
@@ -43,7 +45,7 @@ class Settings(BaseModel):
     relay_max_connections: int = Field(4, ge=1, le=100, description="Connections to the relay at the same time.")
     retry_first: timedelta = Field(timedelta(minutes=5), description="Wait before the first retry (doubles).")
     retry_max: timedelta = Field(timedelta(seconds=4000), description="Longest wait between retries.")
-    delivery_lease: timedelta = Field(timedelta(minutes=5),
+    delivery_lease: timedelta = Field(DEFAULT_DELIVERY_LEASE,
                                       description="How long a worker holds entries it is sending; after a crash, "
                                                   "they are retried when this runs out.")
     smtp_port: int | None = Field(None, ge=0, le=65535,

@@ -12,7 +12,7 @@ from graphpost.store.outbox import SubmissionRow
 
 
 async def write_bounce(conn: AsyncConnection, submission: SubmissionRow, failures: dict[str, str],
-                       original: bytes, at: datetime) -> MessageRow:
+                       original: bytes | None, at: datetime) -> MessageRow:
     undelivered = bounces.Undelivered(submission.user_id, submission.sender, submission.internet_message_id,
                                       submission.message)
     return await bounces.write_bounce(conn, undelivered, failures, original, at)

@@ -1,9 +1,13 @@
 """The outbox worker: claims due entries, renders each message once (delivery/rendered.py), relays
 it, and records what the relay said: delivered, deferred (with the next attempt) or failed (with a bounce).
 
-Entries are leased while they are being sent; a worker that dies leaves its lease to run out and
-another takes the entries again, so the relay sees a message at least once (with the same
-Message-ID), never zero times."""
+Entries are leased to this worker (store/leases.py) while they are being sent, and the lease is
+extended while a round lasts (a slow relay); a worker that dies or stalls leaves its lease to run
+out and another takes the entries again, so the relay sees a message at least once (with the same
+Message-ID), never zero times. The stalled one, should it wake, settles nothing it no longer holds.
+
+A message that cannot be written as MIME fails at once for all its recipients, with a bounce:
+trying it again would fail again."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost.config import DEFAULT_DELIVERY_LEASE
 from graphpost.delivery.bounces import write_bounce
 from graphpost.delivery.relay import Relay, RelayOutcome
 from graphpost.delivery.rendered import RenderedMessages
@@ -22,9 +27,13 @@ from graphpost.mail import mime
 from graphpost.store import attachments as attachment_store
 from graphpost.store import outbox
 from graphpost.store.database import Database
+from graphpost.store.leases import new_owner
 from graphpost.store.outbox import ClaimedEntry, SubmissionRow
 
 log = logging.getLogger("graphpost.delivery")
+
+# RFC 3463 5.6.0, other media error: the message itself cannot be sent, whoever the recipient.
+UNRENDERABLE = "554 5.6.0 The message could not be written as MIME: {}"
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ def _now() -> datetime:
 
 class DeliveryWorker:
     def __init__(self, db: Database, relay: Relay, schedule: RetrySchedule, *, batch: int = 100,
-                 lease: timedelta = timedelta(minutes=10), idle_wait: float = 1.0) -> None:
+                 lease: timedelta = DEFAULT_DELIVERY_LEASE, idle_wait: float = 1.0) -> None:
         self.db = db
         self.relay = relay
         self.schedule = schedule
@@ -51,6 +60,7 @@ class DeliveryWorker:
         self.lease = lease
         self.idle_wait = idle_wait
         self.rendered = RenderedMessages()
+        self.owner = new_owner()   # the name its leases are held under
 
     async def run(self, stopping: asyncio.Event) -> None:
         log.info("delivery worker relaying to %s:%s", self.relay.settings.relay_host, self.relay.settings.relay_port)
@@ -68,21 +78,23 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """One round: claim what is due, relay it, record every outcome. Three transactions per
-        round whatever its size: claim, read, settle. Returns the number of entries tried."""
+        round whatever its size: claim, read, settle (and one more each third of the lease while
+        it lasts, to extend it). Returns the number of entries tried."""
         now = _now()
         async with self.db.write() as conn:
-            claimed = await outbox.claim_due(conn, now, now + self.lease, self.batch)
+            claimed = await outbox.claim_due(conn, self.owner, now, now + self.lease, self.batch)
         if not claimed:
             self.rendered.clear()
             return 0
         by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
         for entry in claimed:
             by_submission[entry.submission_id].append(entry)
-        async with self.db.read() as conn:
-            work = await self._load(conn, by_submission)
-        lanes = min(self.relay.settings.relay_max_connections, len(work))
-        # Up to relay_max_connections connections at once, each reused message after message.
-        results = await asyncio.gather(*(self._lane(work[lane::lanes]) for lane in range(lanes)))
+        async with outbox.heartbeat(self.db, [entry.id for entry in claimed], self.owner, self.lease):
+            async with self.db.read() as conn:
+                work = await self._load(conn, by_submission)
+            lanes = min(self.relay.settings.relay_max_connections, len(work))
+            # Up to relay_max_connections connections at once, each reused message after message.
+            results = await asyncio.gather(*(self._lane(work[lane::lanes]) for lane in range(lanes)))
         done = [result for lane in results for result in lane]
         async with self.db.write() as conn:
             await self._settle(conn, done, _now())
@@ -109,21 +121,23 @@ class DeliveryWorker:
             work.append(Outgoing(found[submission_id], entries, parts))
         return work
 
-    async def _lane(self, work: list[Outgoing]) -> list[tuple[Outgoing, bytes, RelayOutcome]]:
-        done = []
+    async def _lane(self, work: list[Outgoing]) -> list[tuple[Outgoing, bytes | None, RelayOutcome]]:
+        done: list[tuple[Outgoing, bytes | None, RelayOutcome]] = []
         async with self.relay.session() as session:
             for item in work:
                 try:
                     raw = item.rendered or await self.rendered.render(item.submission, item.parts)
-                except ValueError:
-                    # Its entries stay leased and are taken again when the lease runs out.
-                    log.exception("cannot render %s", item.submission.internet_message_id)
+                except ValueError as exc:
+                    log.warning("cannot render %s: %s", item.submission.internet_message_id, exc)
+                    answer = UNRENDERABLE.format(exc)
+                    done.append((item, None, RelayOutcome(permanent={e.recipient: answer for e in item.entries})))
                     continue
                 outcome = await session.send(item.submission.sender, [e.recipient for e in item.entries], raw)
                 done.append((item, raw, outcome))
         return done
 
-    async def _settle(self, conn: AsyncConnection, done: list[tuple[Outgoing, bytes, RelayOutcome]], now: datetime) -> None:
+    async def _settle(self, conn: AsyncConnection, done: list[tuple[Outgoing, bytes | None, RelayOutcome]],
+                      now: datetime) -> None:
         delivered: list[int] = []
         for item, raw, outcome in done:
             submission = item.submission
@@ -138,13 +152,18 @@ class DeliveryWorker:
                 if when is None:
                     failures[address] = f"{answer} (gave up after {entry.attempts + 1} attempts)"
                     continue
-                await outbox.settle(conn, [entry.id], outbox.DEFERRED, now, error=answer, next_attempt_at=when)
+                if not await outbox.settle(conn, [entry.id], self.owner, outbox.DEFERRED, now, error=answer,
+                                           next_attempt_at=when):
+                    continue
                 log.info("deferred %s to %s until %s: %s", submission.internet_message_id, address,
                          when.isoformat(), answer)
+            bounced: dict[str, str] = {}
             for address, answer in failures.items():
-                await outbox.settle(conn, [by_address[address].id], outbox.FAILED, now, error=answer)
-                log.warning("failed %s to %s: %s", submission.internet_message_id, address, answer)
-            if failures:
-                await write_bounce(conn, submission, failures, raw, now)
+                # An entry another worker holds now is its to settle and to bounce.
+                if await outbox.settle(conn, [by_address[address].id], self.owner, outbox.FAILED, now, error=answer):
+                    bounced[address] = answer
+                    log.warning("failed %s to %s: %s", submission.internet_message_id, address, answer)
+            if bounced:
+                await write_bounce(conn, submission, bounced, raw, now)
         # Every accepted entry of the round in one statement.
-        await outbox.settle(conn, delivered, outbox.DELIVERED, now)
+        await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now)

@@ -45,9 +45,9 @@ def _body(undelivered: Undelivered, failures: dict[str, str]) -> str:
 
 
 async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures: dict[str, str],
-                       original: bytes, at: datetime) -> MessageRow:
+                       original: bytes | None, at: datetime) -> MessageRow:
     """The report for `failures` (address: the answer refusing it) in the sender's Inbox, with the
-    original message (its MIME, `original`) attached."""
+    original message (its MIME, `original`) attached; without one when it could not be written."""
     domain = undelivered.sender.rpartition("@")[2]
     postmaster = recipient_for("Mail Delivery System", f"postmaster@{domain}")
     subject = f"Undeliverable: {undelivered.message.get('subject') or ''}"
@@ -56,7 +56,8 @@ async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures
         id=ids.new_message_id(), user_id=undelivered.user_id,
         folder_id=await store.folder_id_of(conn, undelivered.user_id, "inbox"), change_key=ids.new_change_key(),
         created_at=at, modified_at=at, received_at=at, sent_at=at, subject=subject, is_read=False, is_draft=False,
-        importance="normal", has_attachments=True, internet_message_id=ids.new_internet_message_id(domain),
+        importance="normal", has_attachments=original is not None,
+        internet_message_id=ids.new_internet_message_id(domain),
         conversation_id=ids.new_conversation_id(), from_address=postmaster["emailAddress"]["address"],
         immutable_id=ids.new_immutable_id(),
         data={"body": {"contentType": "html", "content": content}, "bodyPreview": body_preview("html", content),
@@ -66,6 +67,8 @@ async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures
               "isReadReceiptRequested": False, "inferenceClassification": "focused", "internetMessageHeaders": [],
               "conversationIndex": ids.conversation_index(at)})
     await store.insert_messages(conn, [row])
+    if original is None:
+        return row
     item = {key: undelivered.message.get(key) for key in ("subject", "body", "toRecipients", "ccRecipients")}
     files = await attachments.prepare(conn, row.id, [NewAttachment(
         ITEM, str(undelivered.message.get("subject") or "Original message"), None, False, None, original,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.store import bulk
+from graphpost.store import bulk, leases
+from graphpost.store.database import Database
 from graphpost.store.schema import outbox, submission_attachments, submissions, users
 
 CAPTURED = "captured"    # no relay configured: kept and listed, never sent
@@ -87,22 +89,22 @@ class SubmissionRow:
     created_at: datetime
 
 
-async def claim_due(conn: AsyncConnection, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedEntry]:
-    """Take up to `limit` entries that are due and not leased by a live worker. On PostgreSQL
-    the rows are locked with SKIP LOCKED, so concurrent workers take disjoint sets; SQLite has
-    one writer at a time anyway."""
-    due = (sa.select(outbox.c.id).where(
-        outbox.c.state.in_(CLAIMABLE),
-        sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
-        sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= now))
-        .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True))
-    ids = [row.id for row in await conn.execute(due)]
+async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_until: datetime,
+                    limit: int) -> list[ClaimedEntry]:
+    """Lease to `owner` up to `limit` entries that are due and not leased by a live worker
+    (store/leases.py)."""
+    due = outbox.c.state.in_(CLAIMABLE) & sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
+    ids = await leases.claim(conn, outbox, due, owner, now, lease_until, limit)
     if not ids:
         return []
-    await conn.execute(outbox.update().where(outbox.c.id.in_(ids)).values(lease_until=lease_until))
     rows = await conn.execute(sa.select(outbox.c.id, outbox.c.submission_id, outbox.c.recipient, outbox.c.attempts,
                                         outbox.c.created_at).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))
     return [ClaimedEntry(*row) for row in rows]
+
+
+def heartbeat(db: Database, entry_ids: list[int], owner: str, lease: timedelta) -> AbstractAsyncContextManager[None]:
+    """Keep these entries leased to `owner` while a round relays them (store/leases.py)."""
+    return leases.heartbeat(db, outbox, entry_ids, owner, lease)
 
 
 async def submissions_by_id(conn: AsyncConnection, submission_ids: list[str]) -> dict[str, SubmissionRow]:
@@ -123,16 +125,17 @@ async def files_of_submissions(conn: AsyncConnection, submission_ids: list[str])
     return found
 
 
-async def settle(conn: AsyncConnection, entry_ids: list[int], state: str, now: datetime, *,
-                 error: str | None = None, next_attempt_at: datetime | None = None, attempted: bool = True) -> None:
-    """One state change for these entries: their lease ends, the attempt is counted."""
-    if not entry_ids:
-        return
-    values: dict[str, Any] = {"state": state, "updated_at": now, "lease_until": None,
-                              "next_attempt_at": next_attempt_at, "last_error": error}
+async def settle(conn: AsyncConnection, entry_ids: list[int], owner: str, state: str, now: datetime, *,
+                 error: str | None = None, next_attempt_at: datetime | None = None,
+                 attempted: bool = True) -> list[int]:
+    """One state change for those of these entries still leased to `owner`: their lease ends,
+    the attempt is counted. An entry another worker has claimed since is left to it (with a
+    warning). Returns the entries changed."""
+    values: dict[str, Any] = {"state": state, "updated_at": now, "next_attempt_at": next_attempt_at,
+                              "last_error": error}
     if attempted:
         values["attempts"] = outbox.c.attempts + 1
-    await conn.execute(outbox.update().where(outbox.c.id.in_(entry_ids)).values(**values))
+    return await leases.release(conn, outbox, entry_ids, owner, values)
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ async def requeue(conn: AsyncConnection, entry_ids: list[int] | None, now: datet
     if entry_ids is not None:
         where &= outbox.c.id.in_(entry_ids)
     result = await conn.execute(outbox.update().where(where).values(
-        state=QUEUED, next_attempt_at=None, lease_until=None, updated_at=now))
+        state=QUEUED, next_attempt_at=None, lease_until=None, lease_owner=None, updated_at=now))
     return result.rowcount or 0
 
 

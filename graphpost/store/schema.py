@@ -130,6 +130,8 @@ outbox = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime, nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("lease_until", UTCDateTime, nullable=True),
+    # Which worker holds the lease (store/leases.py): only it settles or extends the entry.
+    sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Index("ix_outbox_state_created_at", "state", "created_at"),
     sa.Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
 )

@@ -4,6 +4,7 @@ tests run themselves (`await delivery_worker.run_once()`)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,6 +51,7 @@ class RelayHandler:
     data_replies: list[str] = field(default_factory=list)
     messages: list[Relayed] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    data_hold: float = 0.0   # seconds each DATA is held before its answer (a slow smart host)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
@@ -60,6 +62,8 @@ class RelayHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_hold:
+            await asyncio.sleep(self.data_hold)
         with self.lock:
             reply = self.data_replies.pop(0) if self.data_replies else "250 OK"
             if reply.startswith("2"):
@@ -71,8 +75,8 @@ class RelayHandler:
 
 class SmtpRelay:
     """A real SMTP server on 127.0.0.1 that records what it accepts. Per test, it can refuse
-    some recipients at RCPT (`refuse`), answer DATA from a list of replies in turn (`answer_data`),
-    or go down for a while (`stop`, then `start` again on the same port)."""
+    some recipients at RCPT (`refuse`), answer DATA from a list of replies in turn (`answer_data`)
+    or slowly (`hold_data`), or go down for a while (`stop`, then `start` again on the same port)."""
 
     host = "127.0.0.1"
 
@@ -91,6 +95,10 @@ class SmtpRelay:
     def answer_data(self, *replies: str) -> None:
         """DATA is answered with these, in turn, then with 250."""
         self.handler.data_replies.extend(replies)
+
+    def hold_data(self, seconds: float) -> None:
+        """Answer each DATA only after this long, as a slow smart host does."""
+        self.handler.data_hold = seconds
 
     def start(self) -> None:
         # A stopped controller has closed its loop: coming back up takes a new one.

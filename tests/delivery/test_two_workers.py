@@ -1,10 +1,12 @@
 """Two delivery workers on one PostgreSQL database claim disjoint entries (FOR UPDATE SKIP LOCKED):
-while both run, no message reaches the relay twice. SQLite has a single claimer by design."""
+while both run, no message reaches the relay twice, even when a round lasts longer than its lease
+(the worker extends it). SQLite has a single claimer by design."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from typing import AsyncIterator
 
 import pytest
@@ -61,3 +63,57 @@ async def test_two_workers_never_relay_the_same_entry_twice(
     assert sum(tried) == MESSAGES
     async with db.read() as conn:
         assert {entry.state for entry in await outbox.entries(conn)} == {"delivered"}
+
+
+# A lease far shorter than a round: each DATA is held twice as long as the lease lasts.
+SHORT_LEASE = timedelta(seconds=1)
+DATA_HOLD = 2.0
+SLOW_MESSAGES = 40
+
+
+async def work_until(worker: DeliveryWorker, finished: asyncio.Event) -> int:
+    """Rounds, polling when idle, until `finished`; the number of entries this worker tried."""
+    tried = 0
+    while not finished.is_set():
+        handled = await worker.run_once()
+        tried += handled
+        if not handled:
+            await asyncio.sleep(0.05)
+    return tried
+
+
+async def test_a_round_longer_than_its_lease_keeps_its_entries_and_every_message_arrives_once(
+        alice: Mailbox, db: Database, second_db: Database, relay_settings: Settings, smtp_relay: SmtpRelay) -> None:
+    responses = await asyncio.gather(*(
+        alice.send_mail({"subject": f"Slow {number}", "toRecipients": recipients(f"user{number}@example.org")})
+        for number in range(SLOW_MESSAGES)))
+    assert {response.status_code for response in responses} == {202}
+    smtp_relay.hold_data(DATA_HOLD)
+    # Ten connections each: the big round takes three DATA holds in a row on each, the small one
+    # one, after which its worker polls while the big round's entries are past their first lease.
+    # Without the heartbeat it would claim and relay them again.
+    settings = relay_settings.model_copy(update={"relay_max_connections": 10})
+    big = make_worker(db, settings, batch=30, lease=SHORT_LEASE)
+    small = make_worker(second_db, settings, batch=10, lease=SHORT_LEASE)
+    finished = asyncio.Event()
+
+    async def watch() -> None:
+        # Until all are delivered, or a message arrives twice: without owned, extended leases two
+        # workers take the same entries from each other round after round and none can settle.
+        while len(smtp_relay.messages) <= SLOW_MESSAGES:
+            async with db.read() as conn:
+                if {entry.state for entry in await outbox.entries(conn)} == {outbox.DELIVERED}:
+                    break
+            await asyncio.sleep(0.1)
+        finished.set()
+
+    tried = await asyncio.wait_for(asyncio.gather(work_until(big, finished), work_until(small, finished), watch()),
+                                   timeout=120)
+
+    relayed = Counter(message.mime["Message-ID"] for message in smtp_relay.messages)
+    assert {message_id: count for message_id, count in relayed.items() if count > 1} == {}
+    assert len(relayed) == SLOW_MESSAGES
+    assert tried[0] > 0 and tried[1] > 0 and tried[0] + tried[1] == SLOW_MESSAGES, tried
+    async with db.read() as conn:
+        assert all(entry.attempts == 1 for entry in [await outbox.entry(conn, listed.id)
+                                                     for listed in await outbox.entries(conn)] if entry)
