@@ -35,7 +35,8 @@ def _check_headers(headers: list[dict[str, str]]) -> None:
         if not name.lower().startswith("x-"):
             raise InvalidInternetMessageHeader(
                 f"The internet message header name '{name}' should start with 'x-' or 'X-'.")
-        if any(ch in name + value for ch in "\r\n") or ":" in name or not name.strip():
+        # The name must be one MIME can write (RFC 5322 field-name), or $value and the relay fail later.
+        if any(ch in value for ch in "\r\n") or not mime.FIELD_NAME.fullmatch(name):
             raise InvalidInternetMessageHeader(f"The internet message header '{name}' is not valid.")
 
 

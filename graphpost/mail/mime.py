@@ -34,7 +34,7 @@ _WIRE = policy.SMTP
 _LINE_BREAK = re.compile("\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 _UNSAFE_IN_TOKEN = re.compile("[\\s\x00-\x1f\x7f\x85\u2028\u2029]")
-_FIELD_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 §3.6.8: printable ASCII but ':'
+FIELD_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 §3.6.8: printable ASCII but ':'
 _MIME_TYPE = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]*/[A-Za-z0-9][\w!#$&^.+-]*")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _DEFAULT_DOMAIN = "graphpost.local"
@@ -134,7 +134,7 @@ def _write_headers(root: MIMEPart, message: dict[str, Any], include_bcc: bool, i
         root["Return-Receipt-To"] = author.addr_spec
     for header in message.get("internetMessageHeaders") or ():
         name = str(header.get("name") or "")
-        if not _FIELD_NAME.fullmatch(name) or not name.lower().startswith("x-"):
+        if not FIELD_NAME.fullmatch(name) or not name.lower().startswith("x-"):
             raise ValueError(f"'{name}' is not a custom header name: it must start with 'x-' and hold only "
                              "printable ASCII characters without ':'.")
         if name.lower() == "x-priority" and "X-Priority" in root:

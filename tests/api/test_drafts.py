@@ -284,6 +284,16 @@ async def test_internet_message_headers_must_be_custom(alice: Mailbox) -> None:
     assert await alice.counts("drafts") == (1, 0)
 
 
+@pytest.mark.parametrize("name", ["X-Custom Tag", "X-Caf\u00e9", "X-\t", "X-a:b"])
+async def test_a_header_name_mime_cannot_write_is_refused(alice: Mailbox, name: str) -> None:
+    # Accepted once, it was sent with 202 and then failed to render in $value and in the relay.
+    response = await alice.post("sendMail", json={"message": {
+        "subject": "Name", "toRecipients": [{"emailAddress": {"address": "someone@example.com"}}],
+        "internetMessageHeaders": [{"name": name, "value": "1"}]}})
+    assert_graph_error(response, 400, "InvalidInternetMessageHeader")
+    assert await alice.counts("sentitems") == (0, 0)
+
+
 @pytest.mark.parametrize("value", ["a\r\nBcc: mallory@example.org", "a\nb", "a\rb"])
 async def test_a_header_value_with_a_line_break_is_refused(alice: Mailbox, value: str) -> None:
     response = await alice.post("messages", json={
