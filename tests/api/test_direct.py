@@ -175,3 +175,17 @@ async def test_a_dependency_on_the_send_mail_route_itself_is_refused(settings: S
     app = create_app(settings, db)
     with pytest.raises(FastPathMismatch, match=r"POST /v1\.0/me/sendMail .* asks for dependencies \(audit\)"):
         DirectRoutes(Recorder(), graph_app=app)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_root_path_is_matched_as_the_router_matches_it(settings: Settings, db: Database) -> None:
+    recorder = Recorder()
+    app = RequestContextMiddleware(DirectRoutes(recorder, graph_app=create_app(settings, db)))
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, root_path="/graph"), base_url="http://graph.test")
+    async with http:
+        # Behind a proxy that mounts the app at /graph: the route's path is what follows it.
+        served = await http.post("/graph/v1.0/me/sendMail", json={"message": MESSAGE})
+        routed = await http.post("/graph/v1.0/me/messages", json={})
+    assert_graph_error(served, 401, "InvalidAuthenticationToken")
+    assert routed.status_code == 299
+    assert recorder.paths == ["/graph/v1.0/me/messages"]
