@@ -12,8 +12,8 @@ Nothing here repeats the routes: at start-up (when Starlette builds the middlewa
 the lifespan runs) the sendMail routes are found in the app's table (fastapi.routing's
 iter_route_contexts: the routes of the included routers, in the order the router tries them, with
 their prefixes and the dependencies of their inclusion), and a request is matched as the router
-matches it — each route by its own `matches()` (its compiled path pattern and its methods), the
-first full match winning — so a new prefix for sendMail is served here too, and a path that an
+matches it — each route by its compiled path pattern and its methods, as its `matches()` does,
+the first full match winning — so a new prefix for sendMail is served here too, and a path that an
 earlier route takes still reaches that route through the router.
 Only the routes up to the last sendMail route can come first, and only those that accept a
 sendMail method can match, so a request tries a handful of patterns at most.
