@@ -31,9 +31,10 @@ def big_header_block(extra: int = 1) -> bytes:
 
 
 def big_header(extra: int = 1) -> bytes:
-    """A Subject whose value (after the colon, its CRLF included) is MAX_HEADER_BYTES bytes and `extra` more."""
-    return AUTHOR + b"To: bob@contoso.test\r\nSubject:" + b" word" * ((MAX_HEADER_BYTES + extra - 2) // 5) + \
-        b"x" * ((MAX_HEADER_BYTES + extra - 2) % 5) + b"\r\n" + BODY
+    """A Subject whose value (after the colon, its CRLFs included) is MAX_HEADER_BYTES bytes and `extra`
+    more, folded into lines SMTP carries."""
+    words, rest = divmod(MAX_HEADER_BYTES + extra - 2, 7)
+    return AUTHOR + b"To: bob@contoso.test\r\nSubject:" + b"x" * rest + b"\r\n word" * words + b"\r\n" + BODY
 
 
 def many_parameters(extra: int = 1) -> bytes:
@@ -44,7 +45,7 @@ def many_parameters(extra: int = 1) -> bytes:
 
 def commented_content_type(comments: int) -> bytes:
     """A Content-Type holding `comments` comments (RFC 5322 §3.2.2 allows them anywhere)."""
-    return AUTHOR + b"To: bob@contoso.test\r\nContent-Type: text/plain" + b" (c)" * comments + b"\r\n" + BODY
+    return AUTHOR + b"To: bob@contoso.test\r\nContent-Type: text/plain" + b"\r\n (c)" * comments + b"\r\n" + BODY
 
 
 def many_addresses(extra: int = 1) -> bytes:
@@ -70,5 +71,5 @@ def named_recipients(count: int) -> bytes:
 
 
 def backslashed_to(pairs: int) -> bytes:
-    """A To of few bytes and many tokens: `pairs` times a backslash and a space."""
-    return AUTHOR + b"To: " + b"\\ " * pairs + b"bob@contoso.test\r\n" + BODY
+    """A To of few bytes and many tokens: `pairs` times a folding white space and a backslash."""
+    return AUTHOR + b"To:" + b"\r\n \\" * pairs + b" bob@contoso.test\r\n" + BODY
