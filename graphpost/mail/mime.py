@@ -334,20 +334,21 @@ def _check_header_block(lines: list[str]) -> None:
     """Refuse a header block past the bounds above, in linear passes over its raw lines."""
     if sum(map(len, lines)) > MAX_HEADER_BLOCK_BYTES:
         raise MimeError(f"The MIME content has a header block larger than {MAX_HEADER_BLOCK_BYTES} bytes.")
-    fields: list[tuple[str, str]] = []
+    fields: list[tuple[str, list[str]]] = []  # a header's lines, joined once (not once a line)
     for line in lines:
         if line[:1] in (" ", "\t"):
             if fields:  # a continuation; the parser drops one before any header
-                fields[-1] = (fields[-1][0], fields[-1][1] + line)
+                fields[-1][1].append(line)
             continue
         if len(fields) == MAX_HEADERS:
             raise MimeError(f"The MIME content has more than {MAX_HEADERS} headers in one part.")
         name, _, value = line.partition(":")
-        fields.append((name.strip().lower(), value))
+        fields.append((name.strip().lower(), [value]))
     address_bytes = address_tokens = 0
     # Repeats of an address header are read together (get_all), so they are counted together.
     addresses: dict[str, list[str]] = {}
-    for name, value in fields:
+    for name, parts in fields:
+        value = "".join(parts)
         if name in _ADDRESS_HEADERS:
             addresses.setdefault(name, []).append(value)
             address_bytes += len(value)
