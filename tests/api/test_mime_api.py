@@ -13,6 +13,8 @@ import pytest
 from graphpost.store import outbox
 from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
+from tests.big_mime import (backslashed_to, big_header, commented_content_type, many_addresses, many_headers,
+                             many_parameters)
 from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
 from tests.api.mail_helpers import (ALICE, BOB, CAROL, Mailbox, addresses, content_of, file_attachment,
                                     parse_mime, recipients)
@@ -260,6 +262,20 @@ async def test_mime_nested_too_deep_is_refused_and_nothing_is_created(alice: Mai
     assert await alice.counts("drafts") == (0, 0)
     assert await alice.counts("sentitems") == (0, 0)
     assert await bob.counts("inbox") == (0, 0)
+
+@pytest.mark.parametrize("raw", [many_headers(), big_header(), many_parameters(), commented_content_type(1_000),
+                                 many_addresses(), backslashed_to(6_000)],
+                         ids=["headers", "header-bytes", "parameters", "content-type-comments", "addresses",
+                              "address-tokens"])
+@pytest.mark.parametrize("tail", ["messages", "sendMail"])
+async def test_mime_headers_past_their_bounds_are_refused_and_nothing_is_created(alice: Mailbox, bob: Mailbox,
+                                                                                 raw: bytes, tail: str) -> None:
+    response = await alice.post(tail, content=base64.b64encode(raw), headers={"Content-Type": "text/plain"})
+    assert_graph_error(response, 400, INVALID_MIME)
+    assert await alice.counts("drafts") == (0, 0)
+    assert await alice.counts("sentitems") == (0, 0)
+    assert await bob.counts("inbox") == (0, 0)
+
 
 # --- what a client may store must still render -----------------------------------------------------
 

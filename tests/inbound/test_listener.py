@@ -14,6 +14,8 @@ from graphpost.inbound.listener import InboundListener
 from graphpost.mail import receive
 from graphpost.store.database import Database
 from tests.api.mail_helpers import Mailbox
+from tests.big_mime import (backslashed_to, big_header, commented_content_type, many_addresses, many_headers,
+                             many_parameters)
 from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
 from tests.ports import free_port, wait_for_listener
 
@@ -110,6 +112,19 @@ async def test_an_anonymous_message_whose_author_is_in_an_accepted_domain_is_ref
                          ids=["multipart-2000", "rfc822-500", "comments-5000"])
 async def test_mime_nested_too_deep_is_refused_with_554_naming_no_exception(smtp_port: int, bob: Mailbox,
                                                                             raw: bytes) -> None:
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await aiosmtplib.send(raw, sender="zed@example.org", recipients=["bob@contoso.test"],
+                              hostname="127.0.0.1", port=smtp_port)
+    assert (refused.value.code, refused.value.message) == (554, "5.6.0 Message content rejected")
+    assert await bob.counts("inbox") == (0, 0)
+
+
+@pytest.mark.parametrize("raw", [many_headers(), big_header(), many_parameters(), commented_content_type(1_000),
+                                 many_addresses(), backslashed_to(6_000)],
+                         ids=["headers", "header-bytes", "parameters", "content-type-comments", "addresses",
+                              "address-tokens"])
+async def test_mime_headers_past_their_bounds_are_refused_with_554_naming_no_exception(smtp_port: int, bob: Mailbox,
+                                                                                       raw: bytes) -> None:
     with pytest.raises(aiosmtplib.SMTPDataError) as refused:
         await aiosmtplib.send(raw, sender="zed@example.org", recipients=["bob@contoso.test"],
                               hostname="127.0.0.1", port=smtp_port)

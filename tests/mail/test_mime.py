@@ -18,6 +18,18 @@ from graphpost.mail.mime import (
     render,
 )
 from graphpost.mail.model import parse_message
+from tests.big_mime import (
+    AUTHOR,
+    backslashed_to,
+    big_header,
+    big_header_block,
+    commented_content_type,
+    long_addresses,
+    many_addresses,
+    many_headers,
+    many_parameters,
+    named_recipients,
+)
 from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
 
 
@@ -403,3 +415,38 @@ def test_address_bytes_that_are_no_utf_8_are_replaced_never_kept_as_surrogates(r
     assert "\ufffd" in author["name"]
     for text in author.values():
         text.encode("utf-8")  # a lone surrogate would raise here, as the store and JSON would
+
+
+# --- bounds on header blocks, checked before the stdlib reads a value ---------------------------------
+
+@pytest.mark.parametrize("build", [many_headers, big_header_block, big_header, many_parameters, many_addresses,
+                                   long_addresses], ids=lambda build: build.__name__)
+def test_a_header_block_at_each_bound_is_read_and_one_past_it_is_refused(build: Any) -> None:
+    assert parse(build(0)).message["from"] == _recipient("zed@example.org", "Zed")
+    with pytest.raises(MimeError):
+        parse(build(1))
+
+
+def test_500_named_recipients_in_to_and_cc_are_read() -> None:
+    parsed = parse(named_recipients(500))
+    assert len(parsed.message["toRecipients"]) + len(parsed.message["ccRecipients"]) == 500
+    assert parsed.message["toRecipients"][0] == _recipient("firstname.lastname0@mail.example.org",
+                                                           "Lastname0, Firstname")
+
+
+@pytest.mark.parametrize("raw", [
+    AUTHOR + b"To: bob@example.org\r\nContent-Type: text/plain" + b"; p=v" * 50_000 + b"\r\n\r\nhi\r\n",
+    AUTHOR + b"To: " + b", ".join(b"u%d@example.org" % n for n in range(20_000)) + b"\r\n\r\nhi\r\n",
+    AUTHOR + b"X-Filler: x\r\n" * 100_000 + b"\r\nhi\r\n",
+    commented_content_type(4_000),
+    backslashed_to(6_000),
+], ids=["parameters-50000", "addresses-20000", "headers-100000", "content-type-comments-4000", "to-backslashes-6000"])
+def test_headers_that_cost_the_stdlib_minutes_are_refused_as_mime_error(raw: bytes) -> None:
+    with pytest.raises(MimeError):
+        parse(raw)
+
+
+def test_custom_headers_keep_their_order_when_their_names_repeat() -> None:
+    parsed = parse(b"From: a@example.com\r\nX-A: 1\r\nX-B: 2\r\nx-a: 3\r\n\r\nhi\r\n")
+    assert parsed.message["internetMessageHeaders"] == [
+        {"name": "X-A", "value": "1"}, {"name": "X-B", "value": "2"}, {"name": "x-a", "value": "3"}]
