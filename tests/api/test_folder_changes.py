@@ -158,7 +158,7 @@ async def test_concurrent_creates_of_one_name_make_exactly_one_folder(alice: Mai
 
 
 @pytest.mark.parametrize("body", [{}, {"displayName": ""}, {"displayName": "   "}, {"displayName": None},
-                                  {"isHidden": True}, {"displayName": "x" * 257}, {"displayName": "a\x00b"}])
+                                  {"isHidden": True}, {"displayName": "x" * 257}])
 async def test_a_folder_without_a_usable_display_name_is_refused(alice: Mailbox, body: dict[str, Any]) -> None:
     before = await child_count(alice, "msgfolderroot")
     assert_graph_error(await alice.post("mailFolders", json=body), 400, "ErrorInvalidParameter")
