@@ -372,6 +372,15 @@ def check_load_arguments(parser: argparse.ArgumentParser, args: argparse.Namespa
         parser.error("need --seconds > 0, --warmup >= 0 and 1 <= --concurrency <= 1024")
 
 
+def report_check(failures: list[str]) -> None:
+    """Print the run's check line (the tests in tests/bench read it) and its failures; exit 1 on any."""
+    print(f"check: {'FAILED' if failures else 'passed'}")
+    for failure in failures:
+        print(f"  - {failure}")
+    if failures:
+        sys.exit(1)
+
+
 def shut_down(servers: list[Server], tmp: Path, keep: bool) -> None:
     """Stop the servers a run started, then remove its temp dir unless asked to keep it."""
     for server in servers:

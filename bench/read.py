@@ -48,7 +48,7 @@ sys.path.insert(0, str(HERE))
 
 from harness import (HOST, REQUEST_TIMEOUT_S, RawClient, Series, Server, _timed, fmt, graphpost_cli,  # noqa: E402
                      print_result, processes_cpu, ratio, run_loadgen, run_window, add_load_arguments,
-                     check_load_arguments, shut_down)
+                     check_load_arguments, report_check, shut_down)
 
 DOMAIN = "contoso.test"
 READER = f"reader@{DOMAIN}"
@@ -495,11 +495,7 @@ def main() -> None:
                 failures.append(f"{WORKLOADS[key][0]}: {other} answers differ from the checked one")
             if errors:
                 failures.append(f"{WORKLOADS[key][0]}: {errors} failed requests")
-        print(f"check: {'FAILED' if failures else 'passed'}")
-        for failure in failures:
-            print(f"  - {failure}")
-        if failures:
-            sys.exit(1)
+        report_check(failures)
     finally:
         shut_down(servers, tmp, args.keep)
 

@@ -10,6 +10,7 @@ with Postfix's use smtp-sink for both systems. Stops on SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import signal
 import sys
@@ -41,11 +42,14 @@ async def serve(host: str, port: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) != 2 or ":" not in sys.argv[1]:
-        raise SystemExit("usage: smtp_sink.py HOST:PORT")
-    host, _, port = sys.argv[1].rpartition(":")
+    parser = argparse.ArgumentParser(description="Accept every SMTP message and print its running count "
+                                                 "(mesg=N), as Postfix's smtp-sink -c does.")
+    parser.add_argument("address", metavar="HOST:PORT", help="where to listen, e.g. 127.0.0.1:2525")
+    args = parser.parse_args()
+    host, _, port = args.address.rpartition(":")
+    if not host or not port.isdigit():
+        parser.error(f"{args.address!r} is not HOST:PORT")
     asyncio.run(serve(host, int(port)))
-
 
 if __name__ == "__main__":
     main()

@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from harness import (HOST, REQUEST_TIMEOUT_S, RawConnection, Server, _children, _timed,  # noqa: E402
-                     graphpost_cli, shut_down)
+                     graphpost_cli, report_check, shut_down)
 
 DOMAIN = "contoso.test"
 ALICE, BOB, CAROL = (f"{name}@{DOMAIN}" for name in ("alice", "bob", "carol"))
@@ -527,11 +527,7 @@ def main() -> None:
         if not within:
             failures.append(f"RSS peaked at {mib(peak_measured[1] + peak_measured[2])} after the warm-up, over the "
                             f"bound of {args.rss_bound_mb:g} MiB")
-        print(f"check: {'FAILED' if failures else 'passed'}")
-        for failure in failures:
-            print(f"  - {failure}")
-        if failures:
-            sys.exit(1)
+        report_check(failures)
     finally:
         shut_down(servers, tmp, args.keep)
 
