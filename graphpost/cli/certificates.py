@@ -43,10 +43,13 @@ def local_ca(settings: Settings) -> tls.LocalCA:
         fail(str(exc))
 
 
-def https_context(settings: Settings) -> Serving:
-    """What `serve` needs for HTTPS under these settings; a bad file or CA is one line and exit 2."""
+def https_context(settings: Settings) -> Serving | None:
+    """What `serve` needs for HTTPS under these settings, None for plain HTTP; a bad file or CA is
+    one line and exit 2."""
     if settings.tls_key is not None and settings.tls_cert is None:
         fail("tls_key (--tls-key) needs tls_cert (--tls-cert): the certificate it is the key of")
+    if not settings.serves_https:
+        return None
     try:
         if settings.tls_cert is not None:
             context = tls.server_context(settings.tls_cert, settings.tls_key)

@@ -55,7 +55,7 @@ def serve(
     if server.API in roles:
         signing_key(settings)   # the app loads it as it starts: a bad key is one line here, not a traceback
     # Before the store and the socket: a bad certificate file stops start-up before anything else happens.
-    https = https_context(settings) if server.API in roles and settings.serves_https else None
+    https = https_context(settings) if server.API in roles else None
     # Migrate and seed in a loop of its own; the server's loop opens its own connections later.
     db = run(settings, return_store)
     sock = None
