@@ -23,7 +23,7 @@ class ConfigError(Exception):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    data_dir: Path = Field(Path(".graphpost"), description="Where the SQLite file and signing keys live.")
+    data_dir: Path = Field(Path(".graphpost"), description="Where the SQLite file, signing keys and the local CA live.")
     database_url: str | None = Field(
         None, description="sqlite:///path or postgresql://user@host/db; default: graphpost.db in data_dir.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")

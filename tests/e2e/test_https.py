@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from graphpost import tls
+from tests.e2e.o365_client import o365_account
 from tests.e2e.server import ServerProcess, child_environment
 from tests.tls.certificate_files import write_certificate_and_key
 
@@ -97,6 +98,20 @@ def test_without_ssl_cert_file_the_same_client_process_refuses_the_server(https_
     done = _client_process(https_server, {})
     assert done.returncode != 0
     assert "CERTIFICATE_VERIFY_FAILED" in done.stderr
+
+
+def test_requests_ca_bundle_makes_o365_send_over_https(https_server: ServerProcess,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests reads REQUESTS_CA_BUNDLE at each request, for a session that verifies by default.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", https_server.cli("ca").strip())
+    message = o365_account(https_server, ALICE).mailbox().new_message()
+    message.to.add("bob@contoso.test")
+    message.subject = "Over HTTPS"
+    assert message.send()
+    inbox = httpx.get(https_server.base_url + "/v1.0/me/mailFolders/inbox/messages",
+                      headers={"Authorization": f"Bearer {https_server.token('bob@contoso.test')}"},
+                      verify=_trusting(https_server.data_dir / "ca" / "ca.pem"), timeout=30).json()["value"]
+    assert [item["subject"] for item in inbox] == ["Over HTTPS"]
 
 
 def test_serve_with_a_certificate_and_key_of_ones_own(data_dir: Path, tmp_path: Path) -> None:
