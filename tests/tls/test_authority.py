@@ -36,8 +36,8 @@ def test_the_ca_certificate_is_a_root_openssl_and_chromium_accept(tmp_path: Path
     assert ski == x509.SubjectKeyIdentifier.from_public_key(certificate.public_key())
     assert certificate.subject == certificate.issuer
     certificate.verify_directly_issued_by(certificate)   # self-signed, with its own key
-    assert isinstance(certificate.public_key(), ec.EllipticCurvePublicKey)
-    assert certificate.public_key().curve.name == "secp256r1"
+    key = certificate.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
     lifetime = certificate.not_valid_after_utc - certificate.not_valid_before_utc
     assert 3000 < lifetime.days < 4000
 

@@ -28,7 +28,8 @@ def ca(tmp_path: Path) -> tls.LocalCA:
 def test_the_default_certificate_is_trusted_by_ssl_for_each_local_name(ca: tls.LocalCA, name: str) -> None:
     served = tls.server_certificate(ca)
     client = handshake(tls.server_context(served.path), client_trusting(ca.cert_path), name)
-    assert client.getpeercert()["subjectAltName"] == (
+    peer = client.getpeercert()
+    assert peer is not None and peer["subjectAltName"] == (
         ("IP Address", "127.0.0.1"), ("IP Address", "0:0:0:0:0:0:0:1"), ("DNS", "localhost"),
         ("DNS", tls.default_names()[3].lower()))
 
