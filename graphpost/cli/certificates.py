@@ -51,7 +51,7 @@ def local_names(host: str) -> list[str]:
         try:
             names += tls.normalized_names([host])
         except tls.TLSError:
-            pass   # a name the resolver accepts that no certificate can carry: clients cannot use it either
+            pass   # a name the resolver takes but no certificate can carry: clients must use another
     return names
 
 
