@@ -160,3 +160,20 @@ def test_chromium_trusts_the_server_once_the_ca_is_in_its_trust_store(https_serv
     # The API's own answer (no token: 401) shows that Chromium accepted the certificate.
     page, log = _chromium_page(url, tmp_path / "home", tmp_path / "after")
     assert "InvalidAuthenticationToken" in page and "ERR_CERT" not in log
+
+
+def _s_client(server: ServerProcess, *trust: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-servername", "localhost",
+                           "-verify_return_error", "-x509_strict", "-verify_hostname", "localhost", *trust],
+                          input="", capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_openssl_s_client_verifies_the_server_strictly_with_the_ca_and_refuses_it_without(
+        https_server: ServerProcess) -> None:
+    trusted = _s_client(https_server, "-CAfile", str(https_server.data_dir / "ca" / "ca.pem"))
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+    assert "Verify return code: 0 (ok)" in trusted.stdout
+    untrusted = _s_client(https_server)
+    assert untrusted.returncode != 0
+    assert "unable to get local issuer certificate" in untrusted.stdout + untrusted.stderr
