@@ -44,17 +44,17 @@ def _body(undelivered: Undelivered, failures: dict[str, str]) -> str:
             "</body></html>")
 
 
-async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures: dict[str, str],
-                       original: bytes | None, at: datetime) -> MessageRow:
-    """The report for `failures` (address: the answer refusing it) in the sender's Inbox, with the
-    original message (its MIME, `original`) attached; without one when it could not be written."""
+def report(undelivered: Undelivered, failures: dict[str, str], original: bytes | None, inbox_id: str,
+           at: datetime) -> tuple[MessageRow, list[NewAttachment]]:
+    """The report for `failures` (address: the answer refusing it), for the sender's Inbox, and
+    its attachment: the original message (its MIME, `original`), none when it could not be
+    written. Nothing written yet."""
     domain = undelivered.sender.rpartition("@")[2]
     postmaster = recipient_for("Mail Delivery System", f"postmaster@{domain}")
     subject = f"Undeliverable: {undelivered.message.get('subject') or ''}"
     content = _body(undelivered, failures)
     row = MessageRow(
-        id=ids.new_message_id(), user_id=undelivered.user_id,
-        folder_id=await store.folder_id_of(conn, undelivered.user_id, "inbox"), change_key=ids.new_change_key(),
+        id=ids.new_message_id(), user_id=undelivered.user_id, folder_id=inbox_id, change_key=ids.new_change_key(),
         created_at=at, modified_at=at, received_at=at, sent_at=at, subject=subject, is_read=False, is_draft=False,
         importance="normal", has_attachments=original is not None,
         internet_message_id=ids.new_internet_message_id(domain),
@@ -66,12 +66,18 @@ async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures
               "flag": {"flagStatus": "notFlagged"}, "isDeliveryReceiptRequested": False,
               "isReadReceiptRequested": False, "inferenceClassification": "focused", "internetMessageHeaders": [],
               "conversationIndex": ids.conversation_index(at)})
-    await store.insert_messages(conn, [row])
     if original is None:
-        return row
+        return row, []
     item = {key: undelivered.message.get(key) for key in ("subject", "body", "toRecipients", "ccRecipients")}
-    files = await attachments.prepare(conn, row.id, [NewAttachment(
-        ITEM, str(undelivered.message.get("subject") or "Original message"), None, False, None, original,
-        {"item": item})], at)
-    await attachment_store.insert_attachments(conn, files)
+    return row, [NewAttachment(ITEM, str(undelivered.message.get("subject") or "Original message"), None, False,
+                               None, original, {"item": item})]
+
+
+async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures: dict[str, str],
+                       original: bytes | None, at: datetime) -> MessageRow:
+    """The report (`report`) written into the sender's Inbox, inside the caller's transaction."""
+    inbox_id = await store.folder_id_of(conn, undelivered.user_id, "inbox")
+    row, attached = report(undelivered, failures, original, inbox_id, at)
+    await store.insert_messages(conn, [row])
+    await attachment_store.insert_attachments(conn, await attachments.prepare(conn, row.id, attached, at))
     return row
