@@ -88,7 +88,7 @@ async def test_sqlite_writes_of_both_writers_are_checkpointed_by_the_writer_proc
 
 async def _tenant_names(db: Database) -> dict[str, str]:
     async with db.read() as conn:
-        return dict((await conn.execute(sa.select(tenants.c.id, tenants.c.display_name))).tuples())
+        return {row.id: row.display_name for row in await conn.execute(sa.select(tenants.c.id, tenants.c.display_name))}
 
 
 @pytest.mark.parametrize("own_transaction", [True, False])
