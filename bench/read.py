@@ -11,7 +11,7 @@ request has a 60 s timeout, the servers are stopped at the end, also on errors):
      on PostgreSQL the database's public schema is emptied first), a Mail.Read token for reader,
      then --messages received messages written straight into reader's Inbox with graphpost's own
      code (rows built as the inbound path builds them: mail/messages.new_draft +
-     mail/submission.received_copies; inserted with store/bulk.insert_rows in batches);
+     mail/deliveries.received_copies; inserted with store/bulk.insert_rows in batches);
   3. `graphpost serve --port 0` on that store, and, with reader's token:
      (b) GET /v1.0/me/mailFolders/inbox/messages?$top=50
      (c) GET /v1.0/me/mailFolders/inbox/messages?$filter=isRead eq false&$top=50
@@ -168,7 +168,7 @@ async def seed(database_url: str, upn: str, count: int, unread_share: float, bat
     from graphpost.mail.messages import new_draft
     from graphpost.mail.model import parse_message
     from graphpost.mail.preview import PREVIEW_LENGTH, body_preview
-    from graphpost.mail.submission import received_copies
+    from graphpost.mail.deliveries import received_copies
     from graphpost.mail import ids
     from graphpost.store import bulk, schema
     from graphpost.store import directory as directory_store

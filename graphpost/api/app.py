@@ -18,7 +18,7 @@ from graphpost.api.runtime import Runtime, outbox_state_for
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
-from graphpost.mail.submission import SubmissionBatcher
+from graphpost.mail.send_batch import SubmissionBatcher
 from graphpost.store.database import Database
 
 log = logging.getLogger("graphpost")

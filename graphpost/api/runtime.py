@@ -9,7 +9,7 @@ from fastapi import Request
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
 from graphpost.directory.recent import RecentLookups
-from graphpost.mail.submission import SubmissionBatcher
+from graphpost.mail.send_batch import SubmissionBatcher
 from graphpost.store.directory import AppRow, UserRow
 from graphpost.store import outbox
 from graphpost.store.database import Database

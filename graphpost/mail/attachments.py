@@ -100,20 +100,28 @@ def parse_attachment(payload: Any) -> NewAttachment:
                           "permission": given.permission or "other", "isFolder": bool(given.is_folder)})
 
 
-async def prepare(conn: AsyncConnection, message_id: str, attachments: list[NewAttachment], at: datetime,
-                  first_position: int = 0) -> list[AttachmentRow]:
-    """Write the attachments' content; return their rows, not yet inserted."""
-    position = first_position
+def new_rows(message_id: str, attachments: list[NewAttachment], at: datetime,
+             first_position: int = 0) -> tuple[list[AttachmentRow], list[tuple[str, bytes]]]:
+    """The rows of these attachments of a message, and their content by blob id: nothing written."""
     rows = []
-    for offset, new in enumerate(attachments):
+    contents = []
+    for position, new in enumerate(attachments, first_position):
         blob_id = None
         if new.content is not None:
             blob_id = str(uuid.uuid4())
-            await store.write_blob(conn, blob_id, new.content, at)
+            contents.append((blob_id, new.content))
         rows.append(AttachmentRow(
-            id=ids.new_attachment_id(), message_id=message_id, position=position + offset, kind=new.kind,
+            id=ids.new_attachment_id(), message_id=message_id, position=position, kind=new.kind,
             name=new.name, content_type=new.content_type, size=len(new.content or b""), is_inline=new.is_inline,
             content_id=new.content_id, modified_at=at, blob_id=blob_id, data=new.data))
+    return rows, contents
+
+
+async def prepare(conn: AsyncConnection, message_id: str, attachments: list[NewAttachment], at: datetime,
+                  first_position: int = 0) -> list[AttachmentRow]:
+    """Write the attachments' content; return their rows, not yet inserted."""
+    rows, contents = new_rows(message_id, attachments, at, first_position)
+    await store.write_blobs(conn, contents, at)
     return rows
 
 

@@ -44,34 +44,46 @@ def _body(undelivered: Undelivered, failures: dict[str, str]) -> str:
             "</body></html>")
 
 
-async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures: dict[str, str],
-                       original: bytes | None, at: datetime) -> MessageRow:
-    """The report for `failures` (address: the answer refusing it) in the sender's Inbox, with the
-    original message (its MIME, `original`) attached; without one when it could not be written."""
-    domain = undelivered.sender.rpartition("@")[2]
+def report_message(user_id: str, sender: str, inbox_id: str, subject: str, content: str, at: datetime,
+                   has_attachments: bool) -> MessageRow:
+    """A report from the postmaster of the sender's domain, for the sender's Inbox; `content` is its
+    HTML body. Every non-delivery report is such a message (and mail/recipient_limit.py's)."""
+    domain = sender.rpartition("@")[2]
     postmaster = recipient_for("Mail Delivery System", f"postmaster@{domain}")
-    subject = f"Undeliverable: {undelivered.message.get('subject') or ''}"
-    content = _body(undelivered, failures)
-    row = MessageRow(
-        id=ids.new_message_id(), user_id=undelivered.user_id,
-        folder_id=await store.folder_id_of(conn, undelivered.user_id, "inbox"), change_key=ids.new_change_key(),
+    return MessageRow(
+        id=ids.new_message_id(), user_id=user_id, folder_id=inbox_id, change_key=ids.new_change_key(),
         created_at=at, modified_at=at, received_at=at, sent_at=at, subject=subject, is_read=False, is_draft=False,
-        importance="normal", has_attachments=original is not None,
-        internet_message_id=ids.new_internet_message_id(domain),
+        importance="normal", has_attachments=has_attachments, internet_message_id=ids.new_internet_message_id(domain),
         conversation_id=ids.new_conversation_id(), from_address=postmaster["emailAddress"]["address"],
         immutable_id=ids.new_immutable_id(),
         data={"body": {"contentType": "html", "content": content}, "bodyPreview": body_preview("html", content),
-              "toRecipients": [recipient_for(undelivered.sender, undelivered.sender)], "ccRecipients": [],
-              "bccRecipients": [], "replyTo": [], "from": postmaster, "sender": postmaster, "categories": [],
+              "toRecipients": [recipient_for(sender, sender)], "ccRecipients": [], "bccRecipients": [],
+              "replyTo": [], "from": postmaster, "sender": postmaster, "categories": [],
               "flag": {"flagStatus": "notFlagged"}, "isDeliveryReceiptRequested": False,
               "isReadReceiptRequested": False, "inferenceClassification": "focused", "internetMessageHeaders": [],
               "conversationIndex": ids.conversation_index(at)})
-    await store.insert_messages(conn, [row])
+
+
+def report(undelivered: Undelivered, failures: dict[str, str], original: bytes | None, inbox_id: str,
+           at: datetime) -> tuple[MessageRow, list[NewAttachment]]:
+    """The report for `failures` (address: the answer refusing it), for the sender's Inbox, and
+    its attachment: the original message (its MIME, `original`), none when it could not be
+    written. Nothing written yet."""
+    row = report_message(undelivered.user_id, undelivered.sender, inbox_id,
+                         f"Undeliverable: {undelivered.message.get('subject') or ''}", _body(undelivered, failures),
+                         at, has_attachments=original is not None)
     if original is None:
-        return row
+        return row, []
     item = {key: undelivered.message.get(key) for key in ("subject", "body", "toRecipients", "ccRecipients")}
-    files = await attachments.prepare(conn, row.id, [NewAttachment(
-        ITEM, str(undelivered.message.get("subject") or "Original message"), None, False, None, original,
-        {"item": item})], at)
-    await attachment_store.insert_attachments(conn, files)
+    return row, [NewAttachment(ITEM, str(undelivered.message.get("subject") or "Original message"), None, False,
+                               None, original, {"item": item})]
+
+
+async def write_bounce(conn: AsyncConnection, undelivered: Undelivered, failures: dict[str, str],
+                       original: bytes | None, at: datetime) -> MessageRow:
+    """The report (`report`) written into the sender's Inbox, inside the caller's transaction."""
+    inbox_id = await store.folder_id_of(conn, undelivered.user_id, "inbox")
+    row, attached = report(undelivered, failures, original, inbox_id, at)
+    await store.insert_messages(conn, [row])
+    await attachment_store.insert_attachments(conn, await attachments.prepare(conn, row.id, attached, at))
     return row

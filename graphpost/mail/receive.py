@@ -15,7 +15,7 @@ from graphpost.errors import SendAsDenied
 from graphpost.mail import attachments, content, ids
 from graphpost.mail.lookup import now
 from graphpost.mail.messages import draft_from
-from graphpost.mail.submission import received_copies
+from graphpost.mail.deliveries import received_copies
 from graphpost.store import attachments as attachment_store
 from graphpost.store import directory as directory_store
 from graphpost.store import mailbox as store

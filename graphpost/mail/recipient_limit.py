@@ -15,9 +15,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from graphpost.mail import ids
-from graphpost.mail.model import recipient_for
-from graphpost.mail.preview import body_preview
+from graphpost.mail.bounces import report_message
 from graphpost.store.mailbox import MessageRow
 
 MAX_RECIPIENTS_PER_MESSAGE = 500
@@ -39,18 +37,5 @@ def _body(sent: MessageRow, count: int) -> str:
 
 def report(sent: MessageRow, sender: str, inbox_id: str, count: int, at: datetime) -> MessageRow:
     """The NDR for `sent` (to `count` recipients), for the Inbox of its sender."""
-    domain = sender.rpartition("@")[2]
-    postmaster = recipient_for("Mail Delivery System", f"postmaster@{domain}")
-    content = _body(sent, count)
-    return MessageRow(
-        id=ids.new_message_id(), user_id=sent.user_id, folder_id=inbox_id, change_key=ids.new_change_key(),
-        created_at=at, modified_at=at, received_at=at, sent_at=at, subject=f"Undeliverable: {sent.subject}",
-        is_read=False, is_draft=False, importance="normal", has_attachments=False,
-        internet_message_id=ids.new_internet_message_id(domain), conversation_id=ids.new_conversation_id(),
-        from_address=postmaster["emailAddress"]["address"], immutable_id=ids.new_immutable_id(),
-        data={"body": {"contentType": "html", "content": content}, "bodyPreview": body_preview("html", content),
-              "toRecipients": [recipient_for(sender, sender)], "ccRecipients": [], "bccRecipients": [],
-              "replyTo": [], "from": postmaster, "sender": postmaster, "categories": [],
-              "flag": {"flagStatus": "notFlagged"}, "isDeliveryReceiptRequested": False,
-              "isReadReceiptRequested": False, "inferenceClassification": "focused", "internetMessageHeaders": [],
-              "conversationIndex": ids.conversation_index(at)})
+    return report_message(sent.user_id, sender, inbox_id, f"Undeliverable: {sent.subject}", _body(sent, count), at,
+                          has_attachments=False)

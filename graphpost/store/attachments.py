@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost.store import bulk
 from graphpost.store.schema import (attachments, blob_chunks, blobs, messages, submission_attachments,
                                     upload_sessions)
 
@@ -76,10 +77,16 @@ async def finish_blob(conn: AsyncConnection, blob_id: str, size: int) -> None:
     await conn.execute(blobs.update().where(blobs.c.id == blob_id).values(size=size))
 
 
-async def write_blob(conn: AsyncConnection, blob_id: str, data: bytes, now: datetime) -> None:
-    await create_blob(conn, blob_id, now)
-    await append_to_blob(conn, blob_id, 0, data)
-    await finish_blob(conn, blob_id, len(data))
+def blob_inserts(contents: list[tuple[str, bytes]], now: datetime) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+    """The rows of these blobs (id, content) and of their chunks, for store/bulk.py."""
+    return [(blobs, [{"id": blob_id, "size": len(data), "created_at": now} for blob_id, data in contents]),
+            (blob_chunks, [{"blob_id": blob_id, "offset": start, "data": data[start:start + CHUNK_SIZE]}
+                           for blob_id, data in contents for start in range(0, len(data), CHUNK_SIZE)])]
+
+
+async def write_blobs(conn: AsyncConnection, contents: list[tuple[str, bytes]], now: datetime) -> None:
+    for table, rows in blob_inserts(contents, now):
+        await bulk.insert_rows(conn, table, rows)
 
 
 async def read_blob(conn: AsyncConnection, blob_id: str) -> bytes:
@@ -114,9 +121,13 @@ async def delete_blob_if_unused(conn: AsyncConnection, blob_id: str) -> None:
 
 # --- attachments ---------------------------------------------------------------------------------
 
+def attachment_inserts(rows: list[AttachmentRow]) -> tuple[sa.Table, list[dict[str, Any]]]:
+    """These attachment rows, for store/bulk.py."""
+    return attachments, [row.values() for row in rows]
+
+
 async def insert_attachments(conn: AsyncConnection, rows: list[AttachmentRow]) -> None:
-    if rows:
-        await conn.execute(attachments.insert(), [row.values() for row in rows])
+    await bulk.insert_rows(conn, *attachment_inserts(rows))
 
 
 async def attachments_of(conn: AsyncConnection, message_id: str) -> list[AttachmentRow]:
@@ -161,14 +172,15 @@ async def copy_attachments(conn: AsyncConnection, rows: list[AttachmentRow], mes
     await insert_attachments(conn, copies_for(rows, message_id, new_ids))
 
 
-async def insert_submission_attachments(conn: AsyncConnection,
-                                        by_submission: list[tuple[str, list[AttachmentRow]]]) -> None:
-    values = [{"submission_id": submission_id, "position": index, "kind": row.kind, "name": row.name,
-               "content_type": row.content_type, "is_inline": row.is_inline, "content_id": row.content_id,
-               "blob_id": row.blob_id, "data": row.data}
-              for submission_id, rows in by_submission for index, row in enumerate(rows)]
-    if values:
-        await conn.execute(submission_attachments.insert(), values)
+def submission_attachment_inserts(by_submission: list[tuple[str, list[AttachmentRow]]]
+                                  ) -> tuple[sa.Table, list[dict[str, Any]]]:
+    """The attachments of these submissions (id, the sent message's attachment rows), for
+    store/bulk.py: they share the content (blobs) of the sent message's."""
+    return submission_attachments, [
+        {"submission_id": submission_id, "position": index, "kind": row.kind, "name": row.name,
+         "content_type": row.content_type, "is_inline": row.is_inline, "content_id": row.content_id,
+         "blob_id": row.blob_id, "data": row.data}
+        for submission_id, rows in by_submission for index, row in enumerate(rows)]
 
 
 # --- upload sessions -----------------------------------------------------------------------------

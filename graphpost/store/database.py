@@ -25,6 +25,12 @@ from graphpost.store.sqlite_writer import WriterProcess
 Statement = tuple[str, list[tuple[Any, ...]]]
 
 
+async def run_statements(conn: AsyncConnection, statements: Sequence[Statement]) -> None:
+    """Each statement over its rows, inside the connection's transaction."""
+    for operation, rows in statements:
+        await conn.exec_driver_sql(operation, rows)
+
+
 def json_text(value: Any) -> str:
     # JSON columns hold a message's body and recipients: orjson writes them several times faster.
     return orjson.dumps(value).decode()
@@ -105,8 +111,7 @@ class Database:
             await self._writer_process.run(statements)
             return
         async with self.write() as conn:
-            for operation, rows in statements:
-                await conn.exec_driver_sql(operation, rows)
+            await run_statements(conn, statements)
 
     async def dispose(self) -> None:
         """Close connections and stop the writer process; the object may be used again

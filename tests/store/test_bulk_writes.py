@@ -1,6 +1,7 @@
 """Rows written through store/bulk.py in transactions of their own (Database.write_statements):
 all or nothing, committed when the call returns, and overlapping calls all land, beside the
-ordinary SQLAlchemy transactions that share the writer."""
+ordinary SQLAlchemy transactions that share the writer; or, by the same executor, in the caller's
+transaction (bulk.write)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,38 @@ async def test_sqlite_writes_of_both_writers_are_checkpointed_by_the_writer_proc
                                            (f"{300:036d}", f"{315:036d}"))) != 15 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert found == 15
+
+
+async def _tenant_names(db: Database) -> dict[str, str]:
+    async with db.read() as conn:
+        return {row.id: row.display_name for row in await conn.execute(sa.select(tenants.c.id, tenants.c.display_name))}
+
+
+@pytest.mark.parametrize("own_transaction", [True, False])
+async def test_writes_rewrite_rows_by_their_old_id_then_insert(db: Database, own_transaction: bool) -> None:
+    await bulk.insert_all(db, [(tenants, [_tenant(600), _tenant(601)])])
+    # A row rewritten under a new id, then rows that refer to the new one: updates run first.
+    writes = bulk.Writes(
+        inserts=[(domains, [{"name": "renamed.test", "tenant_id": f"{700:036d}"}])],
+        updates=[(tenants, [{bulk.OLD_ID: f"{600:036d}", **_tenant(700), "display_name": "Renamed"}])])
+    if own_transaction:
+        await bulk.commit(db, writes)
+    else:
+        async with db.write() as conn:
+            await bulk.write(conn, writes)
+    names = await _tenant_names(db)
+    assert f"{600:036d}" not in names
+    assert names[f"{700:036d}"] == "Renamed"
+    assert names[f"{601:036d}"] == "Tenant 601"
+    async with db.read() as conn:
+        domain = (await conn.execute(sa.select(domains.c.tenant_id).where(domains.c.name == "renamed.test"))).scalar()
+    assert domain == f"{700:036d}"
+
+
+async def test_writes_in_the_callers_transaction_roll_back_with_it(db: Database) -> None:
+    before = await _tenant_names(db)
+    with pytest.raises(RuntimeError):
+        async with db.write() as conn:
+            await bulk.write(conn, bulk.Writes([(tenants, [_tenant(800)])]))
+            raise RuntimeError("the caller fails after the writes")
+    assert await _tenant_names(db) == before
