@@ -102,8 +102,9 @@ class ServerProcess:
     so a test can read what happened across a crash."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, env: dict[str, str] | None = None) -> None:
+                 port: int = 0, env: dict[str, str] | None = None, args: Sequence[str] = ()) -> None:
         self.data_dir = Path(data_dir)
+        self.serve_args = list(args)   # more `serve` flags (--proxy-port 0)
         self.database_url = database_url
         self.host = host
         self.requested_port = port
@@ -122,7 +123,7 @@ class ServerProcess:
         if self.running:
             raise ServerError("the server is already running")
         first_line = len(self.log)
-        args = ["serve", "--host", self.host, "--port", str(self.requested_port)]
+        args = ["serve", "--host", self.host, "--port", str(self.requested_port)] + self.serve_args
         self.process = subprocess.Popen(
             graphpost_command() + args + self.store_args(), env=self.env, text=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
