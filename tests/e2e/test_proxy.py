@@ -218,3 +218,19 @@ def test_msgraph_sdk_with_only_https_proxy_and_ssl_cert_file_sends_mail(proxied:
         inbox = http.get("https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages",
                          headers={"Authorization": f"Bearer {proxied.token(BOB)}"})
     assert [message["subject"] for message in inbox.json()["value"]] == ["through the proxy"]
+
+
+def test_connections_over_the_cap_are_refused_until_one_closes(data_dir: Path) -> None:
+    env = {"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s", "GRAPHPOST_PROXY_MAX_CONNECTIONS": "2"}
+    with ServerProcess(data_dir, args=["--proxy-port", "0"], env=env) as server:
+        proxied = Proxied(server)
+        held = [proxied.raw(b"CONNECT graph.microsoft.com:443 HTTP/1.1\r\n") for _ in range(2)]
+        assert read_all(proxied.raw(b"")) == refusal("503 Service Unavailable",
+                                                     "too many tunnels are open; try again later")
+        # The held connections are dropped at their head timeout; their places are free again.
+        for sock in held:
+            assert read_all(sock) == refusal("408 Request Timeout", "the CONNECT request did not arrive in time")
+        with proxied.client() as http:
+            response = http.get("https://graph.microsoft.com/v1.0/me",
+                                headers={"Authorization": f"Bearer {proxied.token()}"})
+        assert response.status_code == 200
