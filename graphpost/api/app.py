@@ -13,9 +13,9 @@ from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
-from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.api.routes import attachments, batch, folders, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime, outbox_state_for
+from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings

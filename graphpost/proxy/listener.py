@@ -16,8 +16,18 @@ import ssl
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from graphpost.proxy.connect import (BUSY, EARLY_DATA, ESTABLISHED, MAX_HEAD, TIMED_OUT, TOO_LARGE, Refusal, Tunnel,
-                                     decide, head_length)
+from graphpost.proxy.connect import (
+    BUSY,
+    EARLY_DATA,
+    ESTABLISHED,
+    MAX_HEAD,
+    TIMED_OUT,
+    TOO_LARGE,
+    Refusal,
+    Tunnel,
+    decide,
+    head_length,
+)
 
 log = logging.getLogger("graphpost.proxy")
 

@@ -1,6 +1,6 @@
 import pytest
-from msgraph_core import NationalClouds
 from azure.identity import AzureAuthorityHosts
+from msgraph_core import NationalClouds
 
 from graphpost.auth import clouds
 

@@ -148,9 +148,9 @@ def test_bytes_sent_before_the_tunnel_is_established_are_refused(proxied: Proxie
 
 
 def test_a_client_that_does_not_trust_the_ca_fails_its_handshake_and_others_are_served(proxied: Proxied) -> None:
-    with httpx.Client(proxy=proxied.url, trust_env=False, timeout=SOCKET_TIMEOUT) as untrusting:
-        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-            untrusting.get("https://graph.microsoft.com/v1.0/me")
+    with (httpx.Client(proxy=proxied.url, trust_env=False, timeout=SOCKET_TIMEOUT) as untrusting,
+          pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED")):
+        untrusting.get("https://graph.microsoft.com/v1.0/me")
     with proxied.client() as http:
         assert http.get("https://graph.microsoft.com/v1.0/me",
                         headers={"Authorization": f"Bearer {proxied.token()}"}).status_code == 200
