@@ -74,13 +74,18 @@ def proxy_context(settings: Settings) -> ssl.SSLContext:
 
 
 def run_api(settings: Settings, db: Database, sock: socket.socket, background: list[Background],
-            proxy: Proxy | None = None) -> None:
+            tls: ssl.SSLContext | None = None, proxy: Proxy | None = None) -> None:
+    """Serve the API on `sock` until SIGINT or SIGTERM; over HTTPS with `tls`; with
+    `proxy`, the proxy for Graph's host names beside it (graphpost/proxy/)."""
     import uvicorn
 
     from graphpost.api.app import create_app
     allocator.configure()  # large requests' memory goes back to the system (allocator.py)
     config = uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=10)
+                            lifespan="on", timeout_graceful_shutdown=10,
+                            # uvicorn's own context is built from file names; ours is
+                            # checked already and sets TLS 1.2 as the least (tls/context.py).
+                            ssl_context_factory=(lambda config, default: tls) if tls else None)
     if proxy is None:
         server = uvicorn.Server(config)
     else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from graphpost.tls.files import TLSError, read_file
@@ -50,7 +51,7 @@ def check_certificate_and_key(cert_file: Path, key_file: Path | None = None) -> 
         key = serialization.load_pem_private_key(key_pem, password=None)
     except TypeError:
         raise TLSError(f"the TLS key {key_path} is encrypted; graphpost needs it unencrypted") from None
-    except (ValueError, serialization.UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):
         hint = " (give the key file too)" if key_file is None else ""
         raise TLSError(f"{key_path} holds no PEM private key{hint}") from None
     if key.public_key() != certificate.public_key():

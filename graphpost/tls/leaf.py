@@ -48,10 +48,13 @@ def normalized_names(names: Iterable[str]) -> tuple[str, ...]:
     found: set[str] = set()
     for name in names:
         try:
-            found.add(str(ipaddress.ip_address(name)))
-            continue
+            address = ipaddress.ip_address(name)
         except ValueError:
-            pass
+            address = None
+        # A scoped IPv6 address (fe80::1%eth0) names an interface, which a certificate cannot.
+        if address is not None and not getattr(address, "scope_id", None):
+            found.add(str(address))
+            continue
         host = name.strip().rstrip(".").lower()
         labels = host.split(".")
         # A wildcard is allowed only as the whole of the first label (RFC 6125 section 6.4.3, as browsers apply it).

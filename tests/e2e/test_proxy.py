@@ -52,7 +52,7 @@ class Proxied:
 @pytest.fixture
 def proxied(data_dir: Path) -> Iterator[Proxied]:
     # A short head timeout, so that the slow client's test waits for the drop only briefly.
-    with ServerProcess(data_dir, args=["--proxy-port", "0"], env={"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s"}) as server:
+    with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env={"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s"}) as server:
         yield Proxied(server)
 
 
@@ -222,7 +222,7 @@ def test_msgraph_sdk_with_only_https_proxy_and_ssl_cert_file_sends_mail(proxied:
 
 def test_connections_over_the_cap_are_refused_until_one_closes(data_dir: Path) -> None:
     env = {"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s", "GRAPHPOST_PROXY_MAX_CONNECTIONS": "2"}
-    with ServerProcess(data_dir, args=["--proxy-port", "0"], env=env) as server:
+    with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env=env) as server:
         proxied = Proxied(server)
         held = [proxied.raw(b"CONNECT graph.microsoft.com:443 HTTP/1.1\r\n") for _ in range(2)]
         assert read_all(proxied.raw(b"")) == refusal("503 Service Unavailable",
