@@ -5,6 +5,7 @@ its proxy, trusting its local CA; every other destination is refused. Nothing he
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 import ssl
@@ -95,6 +96,22 @@ def test_next_link_names_the_host_the_client_asked_for(proxied: Proxied) -> None
         page = http.get("https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages?$top=1", headers=headers)
     assert page.status_code == 200
     assert page.json()["@odata.nextLink"].startswith("https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages?")
+
+
+def test_megabytes_cross_the_tunnel_both_ways_intact(proxied: Proxied) -> None:
+    content = bytes(range(256)) * (2 * 1024 * 1024 // 256)     # 2 MiB, every byte value
+    headers = {"Authorization": f"Bearer {proxied.token()}"}
+    with proxied.client() as http:
+        draft = http.post("https://graph.microsoft.com/v1.0/me/messages", headers=headers,
+                          json={"subject": "big", "attachments": [{
+                              "@odata.type": "#microsoft.graph.fileAttachment", "name": "big.bin",
+                              "contentBytes": base64.b64encode(content).decode()}]})
+        assert draft.status_code == 201, draft.text
+        attachments = http.get(f"https://graph.microsoft.com/v1.0/me/messages/{draft.json()['id']}/attachments",
+                               headers=headers).json()["value"]
+        raw = http.get(f"https://graph.microsoft.com/v1.0/me/messages/{draft.json()['id']}/attachments/"
+                       f"{attachments[0]['id']}/$value", headers=headers)
+    assert raw.status_code == 200 and raw.content == content
 
 
 def test_a_token_of_another_cloud_is_refused_through_the_proxy(proxied: Proxied) -> None:
