@@ -251,3 +251,17 @@ def test_connections_over_the_cap_are_refused_until_one_closes(data_dir: Path) -
             response = http.get("https://graph.microsoft.com/v1.0/me",
                                 headers={"Authorization": f"Bearer {proxied.token()}"})
         assert response.status_code == 200
+
+
+def test_the_proxy_and_https_serve_side_by_side_with_one_ca(data_dir: Path) -> None:
+    with ServerProcess(data_dir, serve_args=["--tls", "--proxy-port", "0"]) as server:
+        proxied = Proxied(server)
+        token = proxied.token()
+        with httpx.Client(verify=ssl.create_default_context(cafile=proxied.ca), trust_env=False,
+                          timeout=SOCKET_TIMEOUT) as direct:
+            own = direct.get(f"{server.base_url}/v1.0/me", headers={"Authorization": f"Bearer {token}"})
+        with proxied.client() as http:
+            through = http.get("https://graph.microsoft.com/v1.0/me", headers={"Authorization": f"Bearer {token}"})
+    assert server.base_url.startswith("https://127.0.0.1:")
+    assert own.json()["@odata.context"] == f"{server.base_url}/v1.0/$metadata#users/$entity"
+    assert through.json()["@odata.context"] == "https://graph.microsoft.com/v1.0/$metadata#users/$entity"
