@@ -60,6 +60,16 @@ LOGIN_HOSTS = frozenset(host for cloud in CLOUDS for host in cloud.login_hosts)
 GRAPH_HOSTS = frozenset(_BY_GRAPH_HOST)
 
 
+_BY_AUDIENCE = {cloud.audience: cloud for cloud in CLOUDS}
+
+
+def cloud_of_audience(resource: str) -> Cloud | None:
+    """The cloud whose Graph a resource names (`https://graph.microsoft.us`, as in a scope's
+    `https://graph.microsoft.us/.default` or a token's `aud`), None for any other resource: what
+    a token endpoint asks to learn which cloud's audience a token gets."""
+    return _BY_AUDIENCE.get(resource.rstrip("/").lower())
+
+
 def proxied_hosts() -> tuple[str, ...]:
     """Every Graph and sign-in host of every cloud, sorted: what the proxy answers for."""
     return tuple(sorted(GRAPH_HOSTS | LOGIN_HOSTS))

@@ -49,3 +49,13 @@ def test_the_graph_app_id_audience_is_accepted_in_the_global_cloud_only() -> Non
     assert clouds.GRAPH_APP_ID in clouds.GLOBAL.accepted_audiences
     assert all(clouds.GRAPH_APP_ID not in cloud.accepted_audiences for cloud in clouds.CLOUDS[1:])
     assert clouds.US_GOV.accepted_audiences == {"https://graph.microsoft.us", "https://graph.microsoft.us/"}
+
+
+@pytest.mark.parametrize("resource, cloud", [
+    ("https://graph.microsoft.com", clouds.GLOBAL), ("https://graph.microsoft.com/", clouds.GLOBAL),
+    ("https://graph.microsoft.us", clouds.US_GOV), ("https://DOD-graph.microsoft.us/", clouds.US_GOV_DOD),
+    ("https://microsoftgraph.chinacloudapi.cn", clouds.CHINA),
+    ("https://graph.microsoft.de", None), ("https://outlook.office.com", None), ("graph.microsoft.com", None),
+])
+def test_a_resource_names_the_cloud_whose_graph_it_is(resource: str, cloud: clouds.Cloud | None) -> None:
+    assert clouds.cloud_of_audience(resource) is cloud
