@@ -61,8 +61,8 @@ class Settings(BaseModel):
                                    description="HTTP proxy port answering CONNECT for Graph's and Entra's host names "
                                                "(0 picks a free one; off when unset).")
     proxy_head_timeout: timedelta = Field(timedelta(seconds=10),
-                                          description="How long the proxy waits for a CONNECT request, and again "
-                                                      "for its TLS handshake.")
+                                          description="How long the proxy waits for a CONNECT request, again for "
+                                                      "its TLS handshake, and for the first request in the tunnel.")
     proxy_max_connections: int = Field(1024, ge=1, le=65535, description="Proxy connections open at once.")
 
     @field_validator("log_level")

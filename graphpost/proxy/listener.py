@@ -37,7 +37,8 @@ HttpProtocolFactory = Callable[[], asyncio.Protocol]
 
 @dataclass(frozen=True)
 class ProxyLimits:
-    head_timeout: float = 10.0     # seconds for the CONNECT head, and again for the TLS handshake
+    # Seconds for the CONNECT head, again for the TLS handshake, and for the first request.
+    head_timeout: float = 10.0
     max_connections: int = 1024    # connections open at once: heads being read, handshakes, tunnels
 
 
@@ -52,7 +53,7 @@ class ProxyListener:
         self.http_protocol = http_protocol
         self.limits = limits
         self.open = 0
-        self._heads: set[_ConnectHead] = set()
+        self.heads: set[_ConnectHead] = set()   # connections still sending their head
         self._handshakes: set[asyncio.Task[None]] = set()
         self._server: asyncio.AbstractServer | None = None
 
@@ -65,21 +66,21 @@ class ProxyListener:
         the HTTP server's connections by now: it finishes their requests as it shuts down."""
         if self._server is not None:
             self._server.close()
-        for head in list(self._heads):
+        for head in list(self.heads):
             head.abort()
         for task in list(self._handshakes):
             task.cancel()
 
-    def _released(self) -> None:
+    def release(self) -> None:
         self.open -= 1
 
-    def _open_tunnel(self, transport: asyncio.Transport, tunnel: Tunnel, peer: str) -> None:
+    def open_tunnel(self, transport: asyncio.Transport, tunnel: Tunnel, peer: str) -> None:
         task = asyncio.get_running_loop().create_task(self._handshake(transport, tunnel, peer))
         self._handshakes.add(task)
         task.add_done_callback(self._handshakes.discard)
 
     async def _handshake(self, transport: asyncio.Transport, tunnel: Tunnel, peer: str) -> None:
-        decrypted = _DecryptedTunnel(self.http_protocol, self._released)
+        decrypted = _DecryptedTunnel(self.http_protocol, self.release, self.limits.head_timeout)
         try:
             tls = await asyncio.get_running_loop().start_tls(
                 transport, decrypted, self.context, server_side=True, ssl_handshake_timeout=self.limits.head_timeout)
@@ -117,7 +118,7 @@ class _ConnectHead(asyncio.Protocol):
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "?"
         self.listener.open += 1
         self.counted = True
-        self.listener._heads.add(self)
+        self.listener.heads.add(self)
         if self.listener.open > self.listener.limits.max_connections:
             self._refuse(BUSY)
             return
@@ -145,19 +146,19 @@ class _ConnectHead(asyncio.Protocol):
             self._refuse(EARLY_DATA)
             return
         self._stop_timer()
-        self.listener._heads.discard(self)
+        self.listener.heads.discard(self)
         self.transport.pause_reading()
         self.transport.write(ESTABLISHED)
         # From here the connection is the tunnel's: it, not this protocol, releases the count.
         self.counted = False
-        self.listener._open_tunnel(self.transport, decision, self.peer)
+        self.listener.open_tunnel(self.transport, decision, self.peer)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
-        self.listener._heads.discard(self)
+        self.listener.heads.discard(self)
         if self.counted:
             self.counted = False
-            self.listener._released()
+            self.listener.release()
 
     def abort(self) -> None:
         if self.transport is not None:
@@ -189,9 +190,12 @@ class _DecryptedTunnel(asyncio.Protocol):
     connection's loss even when the handshake failed: bytes are kept until the HTTP protocol
     exists, and it hears of the loss only if it heard of the connection."""
 
-    def __init__(self, http_protocol: HttpProtocolFactory, released: Callable[[], None]) -> None:
+    def __init__(self, http_protocol: HttpProtocolFactory, released: Callable[[], None],
+                 first_request_timeout: float) -> None:
         self._make = http_protocol
         self._released = released
+        self._first_request_timeout = first_request_timeout
+        self._waiting: asyncio.TimerHandle | None = None
         self._http: asyncio.Protocol | None = None
         self._early: list[bytes] = []
         self._early_eof = False
@@ -208,6 +212,10 @@ class _DecryptedTunnel(asyncio.Protocol):
             return
         self._http = self._make()
         self._http.connection_made(transport)
+        if not self._early:
+            # uvicorn times out a connection only between requests (keep-alive), not before the
+            # first: a tunnel that stays silent would hold its place in the count for ever.
+            self._waiting = asyncio.get_running_loop().call_later(self._first_request_timeout, transport.close)
         for chunk in self._early:
             self._http.data_received(chunk)
         self._early.clear()
@@ -216,9 +224,15 @@ class _DecryptedTunnel(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._http is not None:
+            self._stop_waiting()
             self._http.data_received(data)
         else:
             self._early.append(data)
+
+    def _stop_waiting(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
 
     def eof_received(self) -> bool | None:
         if self._http is None:
@@ -236,6 +250,7 @@ class _DecryptedTunnel(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        self._stop_waiting()
         if self._http is not None:
             self._http.connection_lost(exc)
         self.release()

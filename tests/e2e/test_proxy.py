@@ -53,7 +53,8 @@ class Proxied:
 @pytest.fixture
 def proxied(data_dir: Path) -> Iterator[Proxied]:
     # A short head timeout, so that the slow client's test waits for the drop only briefly.
-    with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env={"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s"}) as server:
+    env = {"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s"}
+    with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env=env) as server:
         yield Proxied(server)
 
 
@@ -181,6 +182,19 @@ def test_a_client_that_never_finishes_its_connect_is_dropped_while_others_are_se
     assert response.status_code == 200
     # The proxy answers 408 and closes once its head timeout (2s here) has passed.
     assert read_all(slow) == refusal("408 Request Timeout", "the CONNECT request did not arrive in time")
+
+
+def test_a_tunnel_that_stays_silent_after_its_handshake_is_closed(proxied: Proxied) -> None:
+    sock = proxied.raw(b"CONNECT graph.microsoft.com:443 HTTP/1.1\r\n\r\n")
+    assert sock.recv(1024) == b"HTTP/1.1 200 Connection established\r\n\r\n"
+    context = ssl.create_default_context(cafile=proxied.ca)
+    with context.wrap_socket(sock, server_hostname="graph.microsoft.com") as tls:
+        assert tls.getpeercert()["subjectAltName"]
+        # Nothing sent: the proxy closes the tunnel once its timeout (2s here) has passed.
+        assert tls.recv(1024) == b""
+    with proxied.client() as http:
+        assert http.get("https://graph.microsoft.com/v1.0/me",
+                        headers={"Authorization": f"Bearer {proxied.token()}"}).status_code == 200
 
 
 SDK_SCRIPT = textwrap.dedent('''
