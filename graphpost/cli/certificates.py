@@ -43,6 +43,18 @@ def local_ca(settings: Settings) -> tls.LocalCA:
         fail(str(exc))
 
 
+def local_names(host: str) -> list[str]:
+    """The names of the local certificate: this machine's, and the address serve listens on when
+    it is one a certificate can name (not 0.0.0.0 or ::, which mean every interface)."""
+    names = tls.default_names()
+    if host not in _WILDCARD_HOSTS:
+        try:
+            names += tls.normalized_names([host])
+        except tls.TLSError:
+            pass   # a name the resolver takes but no certificate can carry: clients must use another
+    return names
+
+
 def https_context(settings: Settings) -> Serving | None:
     """What `serve` needs for HTTPS under these settings, None for plain HTTP; a bad file or CA is
     one line and exit 2."""
@@ -55,10 +67,7 @@ def https_context(settings: Settings) -> Serving | None:
             context = tls.server_context(settings.tls_cert, settings.tls_key)
             return Serving(context, f"TLS certificate {settings.tls_cert} (given with tls_cert)")
         authority = tls.local_ca(settings.data_dir)
-        names = tls.default_names()
-        if settings.host not in _WILDCARD_HOSTS:
-            names.append(settings.host)
-        certificate = tls.server_certificate(authority, names)
+        certificate = tls.server_certificate(authority, local_names(settings.host))
         context = tls.server_context(certificate.path)
     except tls.TLSError as exc:
         fail(str(exc))

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from graphpost.cli.apps import app
-from graphpost.cli.certificates import https_context
 from graphpost.cli.common import StoreFlags, fail, redacted, return_store, run, signing_key, store_flags
 from graphpost.config import Settings
 
@@ -41,6 +40,7 @@ def serve(
     """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
     database first)."""
     from graphpost import server
+    from graphpost.cli.certificates import https_context
 
     roles = set(role or server.ROLES)
     if roles - set(server.ROLES):

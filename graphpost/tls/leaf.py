@@ -38,8 +38,13 @@ class ServerCertificate:
 
 
 def default_names() -> list[str]:
-    """What a client on this machine calls it by: localhost, the loopback addresses, its host name."""
-    return ["localhost", "127.0.0.1", "::1", socket.gethostname()]
+    """What a client on this machine calls it by: localhost, the loopback addresses, its host name
+    (left out when no certificate can carry it, as a container's `my_host` with its underscore)."""
+    names = ["localhost", "127.0.0.1", "::1"]
+    try:
+        return names + list(normalized_names([socket.gethostname()]))
+    except TLSError:
+        return names
 
 
 def normalized_names(names: Iterable[str]) -> tuple[str, ...]:

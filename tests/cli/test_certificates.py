@@ -6,6 +6,8 @@ from pathlib import Path
 
 from cryptography import x509
 
+from graphpost import tls
+from graphpost.cli.certificates import local_names
 from tests.cli.conftest import make_read_only, run
 
 
@@ -52,3 +54,9 @@ def test_ca_with_a_damaged_certificate_says_how_to_get_a_new_one(tmp_path: Path)
     assert code == 2
     assert output == (f"graphpost: {tmp_path / 'ca' / 'ca.pem'} is not a PEM certificate (move {tmp_path / 'ca'} "
                       "away to have a new CA made; clients must then trust the new one)\n")
+
+
+def test_the_local_certificate_also_names_the_address_serve_listens_on() -> None:
+    assert local_names("192.0.2.7")[-1] == "192.0.2.7"
+    assert local_names("Mail.Example.Test")[-1] == "mail.example.test"
+    assert local_names("0.0.0.0") == local_names("::") == tls.default_names()

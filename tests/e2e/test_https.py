@@ -5,6 +5,7 @@ same with a certificate and key of the operator's own."""
 from __future__ import annotations
 
 import json
+import shutil
 import ssl
 import subprocess
 import sys
@@ -132,3 +133,47 @@ def test_the_tls_setting_from_the_environment_turns_https_on(data_dir: Path) -> 
     with ServerProcess(data_dir, env={"GRAPHPOST_TLS": "true"}) as server:
         assert server.base_url.startswith("https://")
         assert _me(server, _trusting(data_dir / "ca" / "ca.pem")).status_code == 200
+
+
+def _chromium_page(url: str, home: Path, profile: Path) -> tuple[str, str]:
+    """The page headless Chromium shows for `url` and its log (where it names a refused
+    certificate), its NSS trust store being `home`/.pki/nssdb."""
+    done = subprocess.run([shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                           f"--user-data-dir={profile}", "--dump-dom", url],
+                          env=child_environment({"HOME": str(home)}), capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    return done.stdout, done.stderr
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("certutil")),
+                    reason="needs Debian's chromium and certutil (libnss3-tools)")
+def test_chromium_trusts_the_server_once_the_ca_is_in_its_trust_store(https_server: ServerProcess,
+                                                                     tmp_path: Path) -> None:
+    nssdb = tmp_path / "home" / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True, capture_output=True)
+    url = f"https://localhost:{https_server.port}/v1.0/me"
+    page, log = _chromium_page(url, tmp_path / "home", tmp_path / "before")
+    assert "ERR_CERT_AUTHORITY_INVALID" in log and "InvalidAuthenticationToken" not in page
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "graphpost",
+                    "-i", str(https_server.data_dir / "ca" / "ca.pem")], check=True, capture_output=True)
+    # The API's own answer (no token: 401) shows that Chromium accepted the certificate.
+    page, log = _chromium_page(url, tmp_path / "home", tmp_path / "after")
+    assert "InvalidAuthenticationToken" in page and "ERR_CERT" not in log
+
+
+def _s_client(server: ServerProcess, *trust: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-servername", "localhost",
+                           "-verify_return_error", "-x509_strict", "-verify_hostname", "localhost", *trust],
+                          input="", capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_openssl_s_client_verifies_the_server_strictly_with_the_ca_and_refuses_it_without(
+        https_server: ServerProcess) -> None:
+    trusted = _s_client(https_server, "-CAfile", str(https_server.data_dir / "ca" / "ca.pem"))
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+    assert "Verify return code: 0 (ok)" in trusted.stdout
+    untrusted = _s_client(https_server)
+    assert untrusted.returncode != 0
+    assert "unable to get local issuer certificate" in untrusted.stdout + untrusted.stderr

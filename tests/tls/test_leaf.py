@@ -132,3 +132,10 @@ def test_the_number_of_names_is_bounded() -> None:
         tls.normalized_names(f"host{i}.example" for i in range(leaf.MAX_NAMES + 1))
     with pytest.raises(tls.TLSError, match="at least one"):
         tls.normalized_names([])
+
+
+def test_a_host_name_no_certificate_can_carry_is_left_out_of_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("socket.gethostname", lambda: "build_box")
+    assert tls.default_names() == ["localhost", "127.0.0.1", "::1"]
+    monkeypatch.setattr("socket.gethostname", lambda: "Build-Box.lan")
+    assert tls.default_names() == ["localhost", "127.0.0.1", "::1", "build-box.lan"]
