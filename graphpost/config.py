@@ -57,6 +57,13 @@ class Settings(BaseModel):
                                   description="Inbound SMTP port for mail to local users (off when unset).")
     smtp_max_size: int = Field(36 * 1024 * 1024, ge=1024, description="Largest inbound message, in bytes (552).")
     queue_lifetime: timedelta = Field(timedelta(days=5), description="After this, undelivered mail bounces.")
+    proxy_port: int | None = Field(None, ge=0, le=65535,
+                                   description="HTTP proxy port answering CONNECT for Graph's and Entra's host names "
+                                               "(0 picks a free one; off when unset).")
+    proxy_head_timeout: timedelta = Field(timedelta(seconds=10),
+                                          description="How long the proxy waits for a CONNECT request, again for "
+                                                      "its TLS handshake, and for the first request in the tunnel.")
+    proxy_max_connections: int = Field(1024, ge=1, le=65535, description="Proxy connections open at once.")
 
     @field_validator("log_level")
     @classmethod
@@ -73,7 +80,7 @@ class Settings(BaseModel):
         return value
 
     @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", "delivery_lease",
-                     mode="before")
+                     "proxy_head_timeout", mode="before")
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

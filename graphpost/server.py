@@ -58,18 +58,41 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+@dataclass
+class Proxy:
+    """The proxy's listening socket and the TLS context it terminates tunnels with."""
+    sock: socket.socket
+    context: ssl.SSLContext
+
+
+def proxy_context(settings: Settings) -> ssl.SSLContext:
+    """One certificate from the local CA naming every cloud's Graph and sign-in hosts; made (and
+    kept in the data directory) on first use. Raises TLSError with a line for the operator."""
+    from graphpost.auth.clouds import proxied_hosts
+    from graphpost.tls import local_ca, server_certificate, server_context
+    return server_context(server_certificate(local_ca(settings.data_dir), proxied_hosts()).path)
+
+
 def run_api(settings: Settings, db: Database, sock: socket.socket, background: list[Background],
-            tls: ssl.SSLContext | None = None) -> None:
-    """Serve the API on `sock` until SIGINT or SIGTERM; over HTTPS with `tls`."""
+            tls: ssl.SSLContext | None = None, proxy: Proxy | None = None) -> None:
+    """Serve the API on `sock` until SIGINT or SIGTERM; over HTTPS with `tls`; with
+    `proxy`, the proxy for Graph's host names beside it (graphpost/proxy/)."""
     import uvicorn
 
     from graphpost.api.app import create_app
     allocator.configure()  # large requests' memory goes back to the system (allocator.py)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
-                                           lifespan="on", timeout_graceful_shutdown=10,
-                                           # uvicorn's own context is built from file names; ours is
-                                           # checked already and sets TLS 1.2 as the least (tls/context.py).
-                                           ssl_context_factory=(lambda config, default: tls) if tls else None))
+    config = uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
+                            lifespan="on", timeout_graceful_shutdown=10,
+                            # uvicorn's own context is built from file names; ours is
+                            # checked already and sets TLS 1.2 as the least (tls/context.py).
+                            ssl_context_factory=(lambda config, default: tls) if tls else None)
+    if proxy is None:
+        server = uvicorn.Server(config)
+    else:
+        from graphpost.proxy.listener import ProxyLimits
+        from graphpost.proxy.serving import ServerWithProxy
+        server = ServerWithProxy(config, proxy.sock, proxy.context, ProxyLimits(
+            settings.proxy_head_timeout.total_seconds(), settings.proxy_max_connections))
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
     server.run(sockets=[sock])
 
@@ -88,3 +111,4 @@ def run_background(db: Database, background: list[Background]) -> None:
             await db.dispose()
 
     asyncio.run(main())
+

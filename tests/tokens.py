@@ -17,12 +17,12 @@ class TokenMint:
         self.db = db
 
     async def user(self, upn: str = "alice@contoso.test", scopes: tuple[str, ...] = ("Mail.ReadWrite", "Mail.Send"),
-                   lifetime: timedelta = timedelta(hours=1)) -> str:
+                   lifetime: timedelta = timedelta(hours=1), audience: str = tokens.GRAPH_AUDIENCE) -> str:
         async with self.db.read() as conn:
             found = await rows.user_by_upn(conn, upn)
         assert found is not None, upn
         subject = tokens.DelegatedSubject(found.tenant_id, found.id, found.user_principal_name, found.display_name)
-        return tokens.issue_delegated(self.key, subject, list(scopes), lifetime)
+        return tokens.issue_delegated(self.key, subject, list(scopes), lifetime, audience=audience)
 
     async def app(self, permissions: tuple[str, ...] = ("Mail.Send", "Mail.ReadWrite"),
                   domain: str | None = None) -> str:

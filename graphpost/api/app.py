@@ -15,6 +15,7 @@ from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.routes import attachments, batch, folders, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime, outbox_state_for
+from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
@@ -69,5 +70,6 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     errors.install(app)
     app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(RequestContextMiddleware)  # outermost: every answer carries the request ids
+    app.add_middleware(RequestContextMiddleware)  # every answer carries the request ids
+    app.add_middleware(RepeatedSlashesMiddleware)  # outermost: what is inside sees the path as Graph reads it
     return app

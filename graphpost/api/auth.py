@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from graphpost.api.runtime import runtime_of
+from graphpost.auth.clouds import cloud_for_request
 from graphpost.auth.permissions import Principal, PrincipalKind
 from graphpost.directory import service as directory
 from graphpost.errors import InvalidAuthenticationToken
@@ -23,7 +24,10 @@ def _bearer_token(request: Request) -> str:
 
 async def authenticate(request: Request) -> Principal:
     rt = runtime_of(request)
-    claims = rt.verifier.verify(_bearer_token(request))
+    # A token is good on the Graph of the cloud it was issued for: the request's Host says which
+    # (graph.microsoft.us through the proxy is US Government; graphpost's own address is global).
+    cloud = cloud_for_request(request.headers.get("host", ""))
+    claims = rt.verifier.verify(_bearer_token(request), cloud.accepted_audiences)
     tenant_id, app_id = str(claims["tid"]), str(claims.get("appid") or claims.get("azp") or "")
     if "scp" in claims:
         oid = str(claims.get("oid", ""))

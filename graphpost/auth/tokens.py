@@ -12,13 +12,15 @@ from typing import Any
 import jwt
 
 from graphpost.auth.claims import ENTRA_ISSUERS, REQUIRED, check_issuer, check_types
+from graphpost.auth.clouds import CLOUDS, GLOBAL
+from graphpost.auth.clouds import GRAPH_APP_ID as GRAPH_APP_ID  # where it lived first
 from graphpost.auth.keys import SigningKey
 from graphpost.errors import InvalidAuthenticationToken
 
-GRAPH_AUDIENCE = "https://graph.microsoft.com"
-# Graph's own application id; Entra puts it in `aud` for some token versions.
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-ACCEPTED_AUDIENCES = [GRAPH_AUDIENCE, GRAPH_AUDIENCE + "/", GRAPH_APP_ID]
+GRAPH_AUDIENCE = GLOBAL.audience
+# A token for any cloud's Graph passes decoding; which cloud it may be used on is checked per
+# request (TokenVerifier.verify's `audiences`), after the cache.
+ACCEPTED_AUDIENCES = sorted(set().union(*(cloud.accepted_audiences for cloud in CLOUDS)))
 # The app a delegated token names when graphpost's own CLI minted it.
 CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
@@ -35,10 +37,11 @@ class DelegatedSubject:
     display_name: str
 
 
-def _base_claims(tenant_id: str, app_id: str, lifetime: timedelta, now: datetime) -> dict[str, Any]:
+def _base_claims(tenant_id: str, app_id: str, lifetime: timedelta, now: datetime,
+                 audience: str = GRAPH_AUDIENCE) -> dict[str, Any]:
     issued = int(now.timestamp())
     return {
-        "aud": GRAPH_AUDIENCE,
+        "aud": audience,
         "iss": issuer_for(tenant_id),
         "iat": issued,
         "nbf": issued,
@@ -52,8 +55,9 @@ def _base_claims(tenant_id: str, app_id: str, lifetime: timedelta, now: datetime
 
 
 def issue_delegated(key: SigningKey, subject: DelegatedSubject, scopes: list[str], lifetime: timedelta,
-                    app_id: str = CLI_APP_ID, now: datetime | None = None) -> str:
-    claims = _base_claims(subject.tenant_id, app_id, lifetime, now or datetime.now(timezone.utc))
+                    app_id: str = CLI_APP_ID, now: datetime | None = None, audience: str = GRAPH_AUDIENCE) -> str:
+    """`audience` is the Graph of the cloud the token is for (graphpost.auth.clouds)."""
+    claims = _base_claims(subject.tenant_id, app_id, lifetime, now or datetime.now(timezone.utc), audience)
     claims.update({
         "oid": subject.user_id,
         "sub": subject.user_id,
@@ -66,8 +70,8 @@ def issue_delegated(key: SigningKey, subject: DelegatedSubject, scopes: list[str
 
 
 def issue_application(key: SigningKey, tenant_id: str, app_id: str, roles: list[str], lifetime: timedelta,
-                      now: datetime | None = None) -> str:
-    claims = _base_claims(tenant_id, app_id, lifetime, now or datetime.now(timezone.utc))
+                      now: datetime | None = None, audience: str = GRAPH_AUDIENCE) -> str:
+    claims = _base_claims(tenant_id, app_id, lifetime, now or datetime.now(timezone.utc), audience)
     # Entra gives app-only tokens the service principal's object id as oid and sub.
     claims.update({"oid": app_id, "sub": app_id, "roles": sorted(roles), "idtyp": "app"})
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
@@ -84,17 +88,24 @@ class TokenVerifier:
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._cache_size = cache_size
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str, audiences: frozenset[str] = GLOBAL.accepted_audiences) -> dict[str, Any]:
+        """The token's claims if it is valid and its `aud` is one of `audiences` (the accepted
+        audiences of the cloud the request is for; the global cloud's by default)."""
         claims = self._cache.get(token)
-        if claims is not None:
-            if claims["exp"] > time.time():
-                self._cache.move_to_end(token)
-                return claims
+        if claims is not None and claims["exp"] <= time.time():
             del self._cache[token]
-        claims = self._decode(token)
-        self._cache[token] = claims
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            claims = None
+        if claims is not None:
+            self._cache.move_to_end(token)
+        else:
+            claims = self._decode(token)
+            self._cache[token] = claims
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        audience = claims["aud"]
+        # Graph answers a token of another cloud as it answers any wrong audience.
+        if not audiences.intersection([audience] if isinstance(audience, str) else audience):
+            raise InvalidAuthenticationToken("Invalid audience.")
         return claims
 
     def _decode(self, token: str) -> dict[str, Any]:

@@ -18,10 +18,13 @@ def token(
     scope: Annotated[Optional[list[str]], typer.Option(
         help="Delegated permission (repeatable) [default Mail.ReadWrite Mail.Send].")] = None,
     lifetime: Annotated[Optional[str], typer.Option(help="Like 90s, 15m, 1h, 2d [default 1h].")] = None,
+    cloud: Annotated[Optional[str], typer.Option(
+        help="The national cloud whose Graph the token is for: global, usgov, usgov-dod or china; it is "
+             "accepted on that cloud's Graph host only (graphpost's own address is global) [default global].")] = None,
     *, store: StoreFlags,
 ) -> None:
     """Print an access token for a user (delegated) or an app (application)."""
-    from graphpost.auth import tokens
+    from graphpost.auth import clouds, tokens
     from graphpost.auth.permissions import DEFAULT_DELEGATED_SCOPES, unknown_permissions
     from graphpost.store import directory as rows
 
@@ -29,6 +32,9 @@ def token(
         fail("give exactly one of --user UPN or --app CLIENT_ID")
     if app_id is not None and scope:
         fail("--scope is for delegated tokens; an app's token carries the permissions granted to it")
+    if cloud is not None and cloud not in clouds.BY_NAME:
+        fail(f"unknown cloud '{cloud}' (clouds: {', '.join(clouds.BY_NAME)})")
+    audience = clouds.BY_NAME[cloud or clouds.GLOBAL.name].audience
     settings = store.settings(token_lifetime=lifetime)
     scopes = list(dict.fromkeys(scope or DEFAULT_DELEGATED_SCOPES))
     if unknown_permissions(scopes):
@@ -47,12 +53,12 @@ def token(
                          f"{found.user_principal_name})")
                 subject = tokens.DelegatedSubject(found.tenant_id, found.id, found.user_principal_name,
                                                   found.display_name)
-                return tokens.issue_delegated(key, subject, scopes, settings.token_lifetime)
+                return tokens.issue_delegated(key, subject, scopes, settings.token_lifetime, audience=audience)
             registered = await rows.app_by_client_id(conn, app_id or "")
             if registered is None:
                 fail(f"no app with client id {app_id} (see: graphpost app list)")
             return tokens.issue_application(key, registered.tenant_id, registered.client_id,
-                                            list(registered.permissions), settings.token_lifetime)
+                                            list(registered.permissions), settings.token_lifetime, audience=audience)
 
     typer.echo(run(settings, mint))
 

@@ -23,6 +23,9 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port to listen on; 0 picks a free one [default 8000].")] = None,
     smtp_port: Annotated[Optional[int], typer.Option(
         help="Also accept mail for local users over SMTP on this port [default: off].")] = None,
+    proxy_port: Annotated[Optional[int], typer.Option(
+        help="Also run an HTTPS proxy (CONNECT) on this port answering for Graph's and Entra's real host names "
+             "with the local CA's certificates; 0 picks a free port [default: off].")] = None,
     role: Annotated[Optional[list[str]], typer.Option(
         help="Run only this role (repeatable): api, delivery, smtp [default: all].")] = None,
     tls: Annotated[Optional[bool], typer.Option(
@@ -42,8 +45,8 @@ def serve(
     roles = set(role or server.ROLES)
     if roles - set(server.ROLES):
         fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
-    settings = store.settings(host=host, port=port, smtp_port=smtp_port, tls=tls, tls_cert=tls_cert,
-                              tls_key=tls_key)
+    settings = store.settings(host=host, port=port, smtp_port=smtp_port, proxy_port=proxy_port, tls=tls,
+                              tls_cert=tls_cert, tls_key=tls_key)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every request logs a line (api/context.py): leave out of each record what the format above
     # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
@@ -66,6 +69,7 @@ def serve(
             fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
     if server.SMTP in roles and settings.smtp_port is not None:
         _check_smtp_port(settings, sock)
+    proxy = _proxy(settings, sock) if sock is not None and settings.proxy_port is not None else None
     if sock is not None:
         bound_port = sock.getsockname()[1]
         url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -74,6 +78,12 @@ def serve(
                    f"{scheme}://{url_host}:{bound_port}/v1.0 and /beta)")
         if https is not None:
             typer.echo(https.note)
+    if proxy is not None:
+        proxy_url = f"http://{url_host}:{proxy.sock.getsockname()[1]}"
+        typer.echo(f"graphpost proxy on {proxy_url} for Graph's and Entra's hosts (set HTTPS_PROXY={proxy_url} "
+                   f"and trust the CA {_ca_path(settings)})")
+    elif settings.proxy_port is not None:
+        typer.echo("no proxy: it serves the api role, which this process does not run")
     typer.echo(f"database: {redacted(settings.sqlalchemy_url)}")
     planned = server.plan(settings, db, roles)
     for note in planned.notes:
@@ -81,12 +91,36 @@ def serve(
     if sock is not None:
         typer.echo(f"mint a token with: {_token_command(settings, store.config)}")
         sys.stdout.flush()
-        server.run_api(settings, db, sock, planned.background, https.context if https is not None else None)
+        server.run_api(settings, db, sock, planned.background, https.context if https is not None else None, proxy)
     elif planned.background:
         sys.stdout.flush()
         server.run_background(db, planned.background)
     else:
         fail("nothing to run: the delivery role needs relay_host, the smtp role needs --smtp-port")
+
+
+def _proxy(settings: Settings, http: Any) -> Any:
+    """The proxy's socket and TLS context, or a one-line failure: a port that cannot be had or a CA
+    that cannot be used stops serve before it starts."""
+    from graphpost import server
+    from graphpost.tls import TLSError
+    port = settings.proxy_port
+    if port == http.getsockname()[1] or (port and port == settings.smtp_port):
+        fail(f"--proxy-port {port} is taken by another of serve's listeners; give it a port of its own")
+    try:
+        context = server.proxy_context(settings)
+    except TLSError as exc:
+        fail(str(exc))
+    try:
+        sock = server.listening_socket(settings.host, port or 0)
+    except OSError as exc:
+        fail(f"cannot listen for the proxy on {settings.host}:{port}: {exc.strerror}")
+    return server.Proxy(sock, context)
+
+
+def _ca_path(settings: Settings) -> Path:
+    from graphpost.tls import local_ca
+    return local_ca(settings.data_dir).cert_path
 
 
 def _check_smtp_port(settings: Settings, http: Any) -> None:

@@ -7,7 +7,7 @@ import httpx
 import jwt
 import pytest
 
-from graphpost.auth import keys, tokens
+from graphpost.auth import clouds, keys, tokens
 from graphpost.auth.tokens import issue_application
 from tests.api.assertions import assert_graph_error
 from tests.tokens import TokenMint
@@ -107,3 +107,35 @@ async def test_the_v1_issuer_form_of_the_tenant_is_accepted(client: httpx.AsyncC
     token = jwt.encode({**claims, "iss": f"https://sts.windows.net/{claims['tid']}/"}, tokens.key.private_key,
                        algorithm="RS256")
     assert (await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+
+@pytest.mark.parametrize("cloud", clouds.CLOUDS, ids=lambda cloud: cloud.name)
+async def test_a_token_is_accepted_on_its_own_clouds_graph_host(client: httpx.AsyncClient, tokens: TokenMint,
+                                                                cloud: clouds.Cloud) -> None:
+    token = await tokens.user(audience=cloud.audience)
+    response = await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}",
+                                                     "Host": cloud.graph_hosts[0]})
+    assert response.status_code == 200
+    assert response.json()["@odata.context"] == f"http://{cloud.graph_hosts[0]}/v1.0/$metadata#users/$entity"
+
+
+@pytest.mark.parametrize("issued_for, used_on", [
+    (clouds.GLOBAL, clouds.US_GOV), (clouds.GLOBAL, clouds.CHINA), (clouds.US_GOV, clouds.US_GOV_DOD),
+    (clouds.US_GOV_DOD, clouds.US_GOV), (clouds.CHINA, clouds.GLOBAL), (clouds.US_GOV, clouds.GLOBAL),
+], ids=lambda cloud: cloud.name)
+async def test_a_token_of_another_cloud_is_refused(client: httpx.AsyncClient, tokens: TokenMint,
+                                                   issued_for: clouds.Cloud, used_on: clouds.Cloud) -> None:
+    token = await tokens.user(audience=issued_for.audience)
+    headers = {"Authorization": f"Bearer {token}", "Host": used_on.graph_hosts[0]}
+    for _ in range(2):   # the second from the verifier's cache, which must not skip the audience
+        response = await client.get("/v1.0/me", headers=headers)
+        assert_unauthenticated(response)
+        assert response.json()["error"]["message"] == "Invalid audience."
+
+
+async def test_a_national_clouds_token_is_refused_at_graphposts_own_address(client: httpx.AsyncClient,
+                                                                           tokens: TokenMint) -> None:
+    # graphpost reached directly (here http://graph.test) is the global cloud, as `graphpost token` mints.
+    token = await tokens.user(audience=clouds.US_GOV.audience)
+    assert_unauthenticated(await client.get("/v1.0/me", headers={"Authorization": f"Bearer {token}"}))
+    assert (await client.get("/v1.0/me", headers=await tokens.header())).status_code == 200

@@ -6,7 +6,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from graphpost.auth import keys, tokens
+from graphpost.auth import clouds, keys, tokens
 from graphpost.errors import InvalidAuthenticationToken
 
 SUBJECT = tokens.DelegatedSubject("11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222",
@@ -91,3 +91,24 @@ def test_token_without_permissions_is_refused(key: keys.SigningKey) -> None:
     claims = tokens.TokenVerifier(key).verify(tokens.issue_delegated(key, SUBJECT, ["Mail.Send"], timedelta(hours=1)))
     del claims["scp"]
     _refused(key, jwt.encode(claims, key.private_key, algorithm="RS256"), "no permissions")
+
+
+def test_a_token_carries_the_audience_of_its_cloud_and_is_verified_against_the_requests(key: keys.SigningKey) -> None:
+    verifier = tokens.TokenVerifier(key)
+    token = tokens.issue_delegated(key, SUBJECT, ["Mail.Send"], timedelta(hours=1),
+                                   audience="https://graph.microsoft.us")
+    assert verifier.verify(token, clouds.US_GOV.accepted_audiences)["aud"] == "https://graph.microsoft.us"
+    # Once cached, the token is still checked against each request's cloud.
+    for other in (clouds.GLOBAL, clouds.US_GOV_DOD, clouds.CHINA):
+        with pytest.raises(InvalidAuthenticationToken, match="Invalid audience"):
+            verifier.verify(token, other.accepted_audiences)
+    with pytest.raises(InvalidAuthenticationToken, match="Invalid audience"):
+        verifier.verify(token)   # the default: the global cloud
+
+
+def test_an_audience_list_passes_when_it_names_the_requests_cloud(key: keys.SigningKey) -> None:
+    claims = tokens.TokenVerifier(key).verify(tokens.issue_delegated(key, SUBJECT, ["Mail.Send"], timedelta(hours=1)))
+    token = jwt.encode({**claims, "aud": ["api://other", "https://microsoftgraph.chinacloudapi.cn"]},
+                       key.private_key, algorithm="RS256", headers={"kid": key.kid})
+    assert tokens.TokenVerifier(key).verify(token, clouds.CHINA.accepted_audiences)["tid"] == SUBJECT.tenant_id
+    _refused(key, token, "Invalid audience")

@@ -82,3 +82,18 @@ def test_tenant_add_says_what_it_made(tmp_path: Path) -> None:
     assert code == 0 and output.startswith("added tenant Fabrikam accepting fabrikam.test, id ")
     tenant_id = output.split()[-1]
     assert [tenant_id, "Fabrikam", "fabrikam.test"] in _table(run("tenant", "list", "--data-dir", str(tmp_path))[1])
+
+
+def test_token_cloud_names_the_audience_of_that_clouds_graph(tmp_path: Path) -> None:
+    import jwt
+    audiences = {}
+    for cloud in (None, "global", "usgov", "usgov-dod", "china"):
+        code, output = run("token", "--user", "alice@contoso.test", "--data-dir", str(tmp_path),
+                           *(["--cloud", cloud] if cloud else []))
+        assert code == 0
+        audiences[cloud] = jwt.decode(output.strip(), options={"verify_signature": False})["aud"]
+    assert audiences == {None: "https://graph.microsoft.com", "global": "https://graph.microsoft.com",
+                         "usgov": "https://graph.microsoft.us", "usgov-dod": "https://dod-graph.microsoft.us",
+                         "china": "https://microsoftgraph.chinacloudapi.cn"}
+    assert run("token", "--user", "alice@contoso.test", "--cloud", "germany", "--data-dir", str(tmp_path)) == (
+        2, "graphpost: unknown cloud 'germany' (clouds: global, usgov, usgov-dod, china)\n")

@@ -111,3 +111,26 @@ def test_serve_refuses_a_tls_setting_that_is_not_a_boolean(tmp_path: Path) -> No
                           env=child_environment({"GRAPHPOST_TLS": "maybe"}), capture_output=True, text=True,
                           timeout=REFUSAL_TIMEOUT, stdin=subprocess.DEVNULL)
     assert _refusal(done).startswith("graphpost: bad setting 'tls' = 'maybe' (from GRAPHPOST_TLS): ")
+
+
+def test_serve_refuses_to_start_when_the_proxy_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _serve(tmp_path, "--port", "0", "--proxy-port", str(port))
+    assert _refusal(done) == f"graphpost: cannot listen for the proxy on 127.0.0.1:{port}: Address already in use"
+
+
+def test_serve_refuses_a_proxy_port_equal_to_the_http_port(tmp_path: Path) -> None:
+    port = free_port()
+    done = _serve(tmp_path, "--port", str(port), "--proxy-port", str(port))
+    assert _refusal(done) == (f"graphpost: --proxy-port {port} is taken by another of serve's listeners; "
+                              "give it a port of its own")
+
+
+def test_serve_refuses_to_start_the_proxy_with_a_corrupt_ca(tmp_path: Path) -> None:
+    (tmp_path / "ca").mkdir()
+    (tmp_path / "ca" / "ca.pem").write_text("not a certificate\n")
+    done = _serve(tmp_path, "--port", "0", "--proxy-port", "0")
+    assert _refusal(done).startswith(f"graphpost: {tmp_path / 'ca' / 'ca.pem'} is not a PEM certificate")
