@@ -56,6 +56,17 @@ apps = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Certificates an app proves itself with (a client assertion signed by the certificate's key),
+# found by the thumbprints an assertion's header names: x5t#S256 (SHA-256) or x5t (SHA-1), hex.
+app_certificates = sa.Table(
+    "app_certificates", metadata,
+    sa.Column("client_id", GUID, sa.ForeignKey("apps.client_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("sha1", sa.String(40), nullable=False),
+    sa.Column("pem", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 # Mail folders. Well-known folders carry their Graph name in `well_known`; `parent_id` may name the
 # mailbox root, which has no row of its own.
 folders = sa.Table(

@@ -82,3 +82,66 @@ def test_tenant_add_says_what_it_made(tmp_path: Path) -> None:
     assert code == 0 and output.startswith("added tenant Fabrikam accepting fabrikam.test, id ")
     tenant_id = output.split()[-1]
     assert [tenant_id, "Fabrikam", "fabrikam.test"] in _table(run("tenant", "list", "--data-dir", str(tmp_path))[1])
+
+
+def test_tenant_add_takes_the_id_an_application_is_configured_with(tmp_path: Path) -> None:
+    chosen = "72F988BF-86F1-41AF-91AB-2D7CD011DB47"
+    code, output = run("tenant", "add", "fabrikam.test", "--id", chosen, "--data-dir", str(tmp_path))
+    assert (code, output.split()[-1]) == (0, chosen.lower())
+    assert [chosen.lower(), "fabrikam.test", "fabrikam.test"] in _table(run("tenant", "list", "--data-dir",
+                                                                            str(tmp_path))[1])
+    code, output = run("tenant", "add", "other.test", "--id", chosen, "--data-dir", str(tmp_path))
+    assert (code, output) == (2, f"graphpost: a tenant with id {chosen.lower()} already exists\n")
+    code, output = run("tenant", "add", "third.test", "--id", "72f988bf", "--data-dir", str(tmp_path))
+    assert code == 2 and "'72f988bf' is not a tenant id" in output
+
+
+def test_app_add_takes_the_client_id_an_application_is_configured_with(tmp_path: Path) -> None:
+    chosen = "0c5b2b3e-3a36-4b8e-9d5f-2c7d8e9f0a1b"
+    code, output = run("app", "add", "ci", "--permission", "Mail.Send", "--client-id", chosen,
+                       "--data-dir", str(tmp_path))
+    assert code == 0 and dict(line.split(": ", 1) for line in output.splitlines())["client_id"] == chosen
+    code, output = run("app", "add", "again", "--permission", "Mail.Send", "--client-id", chosen.upper(),
+                       "--data-dir", str(tmp_path))
+    assert (code, output) == (2, f"graphpost: an app with client id {chosen} already exists\n")
+    code, output = run("app", "add", "bad", "--permission", "Mail.Send", "--client-id", "ci-app",
+                       "--data-dir", str(tmp_path))
+    assert code == 2 and "'ci-app' is not a client id" in output
+
+
+def test_app_add_registers_a_certificate_until_the_app_is_removed(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import hashes
+
+    from tests.certificates import self_signed
+    pair = self_signed()
+    pem = tmp_path / "app.pem"
+    pem.write_text(pair.key_pem + pair.cert_pem)  # key and certificate in one file, as openssl users keep them
+    code, output = run("app", "add", "signer", "--permission", "Mail.Send", "--certificate", str(pem),
+                       "--data-dir", str(tmp_path))
+    assert code == 0, output
+    printed = dict(line.split(": ", 1) for line in output.splitlines())
+    assert printed["certificate_thumbprint"] == pair.fingerprint(hashes.SHA1()).hex().upper()
+    with sqlite3.connect(tmp_path / "graphpost.db") as conn:
+        stored = conn.execute("SELECT client_id, sha256, pem FROM app_certificates").fetchall()
+    assert stored == [(printed["client_id"], pair.fingerprint(hashes.SHA256()).hex(), pair.cert_pem)]
+    assert run("app", "remove", printed["client_id"], "--data-dir", str(tmp_path))[0] == 0
+    with sqlite3.connect(tmp_path / "graphpost.db") as conn:
+        assert conn.execute("SELECT count(*) FROM app_certificates").fetchone() == (0,)
+
+
+def test_app_add_refuses_what_is_not_a_certificate(tmp_path: Path) -> None:
+    from tests.certificates import self_signed
+    key_only = tmp_path / "key.pem"
+    key_only.write_text(self_signed().key_pem)
+    code, output = run("app", "add", "x", "--permission", "Mail.Send", "--certificate", str(key_only),
+                       "--data-dir", str(tmp_path))
+    assert (code, output) == (2, f"graphpost: {key_only}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it\n")
+    missing = tmp_path / "missing.pem"
+    code, output = run("app", "add", "x", "--permission", "Mail.Send", "--certificate", str(missing),
+                       "--data-dir", str(tmp_path))
+    assert (code, output) == (2, f"graphpost: cannot read the certificate {missing}: No such file or directory\n")
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+    code, output = run("app", "add", "x", "--permission", "Mail.Send", "--certificate", str(broken),
+                       "--data-dir", str(tmp_path))
+    assert (code, output) == (2, f"graphpost: {broken}: the PEM certificate cannot be read\n")
