@@ -35,10 +35,11 @@ class DelegatedSubject:
     display_name: str
 
 
-def _base_claims(tenant_id: str, app_id: str, lifetime: timedelta, now: datetime) -> dict[str, Any]:
+def _base_claims(tenant_id: str, app_id: str, lifetime: timedelta, now: datetime,
+                 audience: str = GRAPH_AUDIENCE) -> dict[str, Any]:
     issued = int(now.timestamp())
     return {
-        "aud": GRAPH_AUDIENCE,
+        "aud": audience,
         "iss": issuer_for(tenant_id),
         "iat": issued,
         "nbf": issued,
@@ -66,8 +67,8 @@ def issue_delegated(key: SigningKey, subject: DelegatedSubject, scopes: list[str
 
 
 def issue_application(key: SigningKey, tenant_id: str, app_id: str, roles: list[str], lifetime: timedelta,
-                      now: datetime | None = None) -> str:
-    claims = _base_claims(tenant_id, app_id, lifetime, now or datetime.now(timezone.utc))
+                      now: datetime | None = None, audience: str = GRAPH_AUDIENCE) -> str:
+    claims = _base_claims(tenant_id, app_id, lifetime, now or datetime.now(timezone.utc), audience)
     # Entra gives app-only tokens the service principal's object id as oid and sub.
     claims.update({"oid": app_id, "sub": app_id, "roles": sorted(roles), "idtyp": "app"})
     return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
