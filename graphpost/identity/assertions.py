@@ -12,12 +12,14 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from graphpost.auth.certificates import AppCertificate
 from graphpost.identity import errors
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ALGORITHMS = ("RS256", "PS256", "ES256")
+RSA_ALGORITHMS = ("RS256", "PS256")
+ALGORITHMS = (*RSA_ALGORITHMS, "ES256")
 # Entra tolerates this much clock skew between the client and itself.
 CLOCK_SKEW = 300
 
@@ -60,8 +62,11 @@ async def verify(assertion: str, client_id: str, audiences: list[str], certifica
     certificate = await certificate_of(sha256, sha1) if (sha256 or sha1) else None
     if certificate is None:
         raise errors.assertion_signature("The key was not found.", shown, client_id)
+    key = certificate.public_key
+    if isinstance(key, rsa.RSAPublicKey) != (algorithm in RSA_ALGORITHMS):
+        raise errors.assertion_signature(f"The key of the certificate cannot verify {algorithm}.", shown, client_id)
     try:
-        claims = jwt.decode(assertion, certificate.public_key, algorithms=[algorithm], audience=audiences,
+        claims = jwt.decode(assertion, key, algorithms=[algorithm], audience=audiences,
                             options={"require": ["exp", "aud", "iss", "sub"]}, leeway=CLOCK_SKEW)
     except jwt.InvalidSignatureError:
         raise errors.assertion_signature("The provided signature value did not match the expected signature value.",

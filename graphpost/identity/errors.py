@@ -83,6 +83,12 @@ def invalid_scope(scope: str) -> EntraError:
                       "valid.")
 
 
+def several_resources(scope: str) -> EntraError:
+    return EntraError(400, "invalid_scope", 28000,
+                      "Provided value for the input parameter scope is not valid because it contains more than one "
+                      f"resource. Scope {scope} is not valid.")
+
+
 def scope_without_default(scope: str) -> EntraError:
     return EntraError(400, "invalid_scope", 1002012,
                       f"The provided value for scope {scope} is not valid. Client credential flows must have a "

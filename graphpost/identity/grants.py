@@ -60,11 +60,12 @@ def default_scope_resource(scope: str, tenant: TenantRef) -> Resource:
     for name in names:
         if not name.endswith(DEFAULT_SUFFIX):
             raise errors.scope_without_default(name)
-    resources = {name[: -len(DEFAULT_SUFFIX)].rstrip("/").lower() for name in names}
-    if len(resources) != 1:
-        raise errors.invalid_scope(scope)
-    (identifier,) = resources
-    resource = resource_named(identifier)
+    # A known resource by any of its names counts once; an unknown one by its own name.
+    named = {name[: -len(DEFAULT_SUFFIX)].rstrip("/") for name in names}
+    resources = {identifier: resource_named(identifier) for identifier in named}
+    if len({resource.identifier if resource else identifier.lower() for identifier, resource in resources.items()}) > 1:
+        raise errors.several_resources(scope)
+    identifier, resource = resources.popitem()
     if resource is None:
         raise errors.unknown_resource(identifier, tenant.segment)
     return resource

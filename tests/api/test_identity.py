@@ -254,7 +254,7 @@ async def test_an_unsupported_grant_type_is_refused(client: httpx.AsyncClient, t
     ("", 400, "invalid_request", 900144),
     ("Mail.Send", 400, "invalid_scope", 1002012),
     ("https://graph.microsoft.com/Mail.Send", 400, "invalid_scope", 1002012),
-    ("https://graph.microsoft.com/.default https://outlook.office.com/.default", 400, "invalid_scope", 70011),
+    ("https://graph.microsoft.com/.default https://outlook.office.com/.default", 400, "invalid_scope", 28000),
     ("https://example.com/.default", 400, "invalid_resource", 500011),
     ("https://graph.microsoft.com/.default " * 200, 400, "invalid_scope", 70011),
 ])
