@@ -68,8 +68,8 @@ class ServerFiles:
     key_file: Path
 
 
-def local_ca(directory: Path) -> ServerFiles:
-    """A CA and a server certificate it issued for localhost and 127.0.0.1, written to `directory`."""
+def local_ca(directory: Path, ip: str = "127.0.0.1") -> ServerFiles:
+    """A CA and a server certificate it issued for localhost and `ip`, written to `directory`."""
     now = datetime.now(timezone.utc)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "graphpost test CA")])
@@ -88,7 +88,7 @@ def local_ca(directory: Path) -> ServerFiles:
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                                        x509.IPAddress(ipaddress.ip_address(ip))]),
                            critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)

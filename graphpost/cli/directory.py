@@ -95,6 +95,27 @@ def user_remove(
     typer.echo(f"removed user {removed.user_principal_name} and its mailbox")
 
 
+@user_app.command("passwd")
+@store_flags
+def user_passwd(
+    upn: Annotated[str, typer.Argument(help="userPrincipalName of the user.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input instead of asking.")
+    ] = False,
+    *, store: StoreFlags,
+) -> None:
+    """Set the password the user signs in with at the identity endpoint (8 to 256 characters)."""
+    import sys
+
+    from graphpost.directory import service as directory
+    if password_stdin:
+        password = sys.stdin.readline(directory.MAX_PASSWORD + 2).rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    changed = run(store.settings(), lambda db: directory.set_password(db, upn, password), existing=True)
+    typer.echo(f"set the password of {changed.user_principal_name}")
+
+
 def _set_enabled(upn: str, enabled: bool, store: StoreFlags) -> None:
     from graphpost.directory import service as directory
     changed = run(store.settings(), lambda db: directory.set_user_enabled(db, upn, enabled), existing=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -175,6 +176,21 @@ async def set_user_enabled(db: Database, upn: str, enabled: bool) -> UserRow:
         user = await _existing_user(conn, upn)
         await rows.set_account_enabled(conn, user.id, enabled)
     return replace(user, account_enabled=enabled)
+
+
+# Entra's rule for a cloud-only user's password: 8 to 256 characters.
+MIN_PASSWORD, MAX_PASSWORD = 8, 256
+
+
+async def set_password(db: Database, upn: str, password: str) -> UserRow:
+    """The password the user signs in with at the identity endpoint (kept as a scrypt hash)."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise DirectoryError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    hashed = await asyncio.to_thread(hash_secret, password)  # scrypt: tens of milliseconds of CPU
+    async with db.write() as conn:
+        user = await _existing_user(conn, upn)
+        await rows.set_password_hash(conn, user.id, hashed)
+    return user
 
 
 async def remove_app(db: Database, client_id: str) -> AppRow:

@@ -46,7 +46,10 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 async def authenticate(db: Database, tenant: TenantRef, form: Mapping[str, str], basic: tuple[str, str] | None,
-                       token_endpoints: list[str]) -> Client:
+                       token_endpoints: list[str], public: bool = False) -> Client:
+    """The registered app that `form` (or `basic`) names and proves itself to be; with `public`,
+    a client that sends no credentials at all is taken at its word (a public client's grant
+    rests on the user's credentials instead)."""
     client_id = form.get("client_id", "").strip()
     secret = form.get("client_secret")
     if basic is not None:
@@ -71,7 +74,7 @@ async def authenticate(db: Database, tenant: TenantRef, form: Mapping[str, str],
         await assertions.verify(assertion, app.client_id, token_endpoints, _certificates(db, app.client_id))
     elif secret is not None:
         await _check_secret(app.client_id, secret, app.secret_hash)
-    else:
+    elif not public:
         raise errors.missing_credentials()
     return Client(app.client_id, app.tenant_id, tuple(app.permissions))
 

@@ -94,3 +94,13 @@ def instance_discovery(base: str, authorization_endpoint: str, api_version: str)
         "metadata": [{"preferred_network": network, "preferred_cache": cache, "aliases": list(aliases)}
                      for network, cache, aliases in groups],
     }
+
+
+def user_realm(domain: str, managed: bool) -> dict[str, Any]:
+    """What MSAL asks before a password sign-in (`/common/userrealm/{username}`): a domain of one
+    of graphpost's tenants is "Managed" (passwords are checked here, not federated elsewhere)."""
+    realm: dict[str, Any] = {"ver": "1.0", "account_type": "Managed" if managed else "Unknown"}
+    if managed:
+        realm["domain_name"] = domain
+    realm.update({"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": "urn:federation:MicrosoftOnline"})
+    return realm

@@ -105,3 +105,17 @@ def unknown_resource(resource: str, tenant: str) -> EntraError:
 
 def unknown_instance() -> EntraError:
     return EntraError(400, "invalid_instance", 50049, "Unknown or invalid instance.")
+
+
+def wrong_password() -> EntraError:
+    return EntraError(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
+
+
+def unknown_user(username: str, tenant: str) -> EntraError:
+    return EntraError(400, "invalid_grant", 50034,
+                      f"The user account {username} does not exist in the {tenant} directory. To sign into this "
+                      "application, the account must be added to the directory.")
+
+
+def user_disabled() -> EntraError:
+    return EntraError(400, "invalid_grant", 50057, "The user account is disabled.")

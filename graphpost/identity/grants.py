@@ -1,43 +1,21 @@
 """The token endpoint's grants. Client credentials: an app authenticates as itself and gets an
-application token for a resource's `/.default` scope, carrying the permissions granted to it."""
+application token for a resource's `/.default` scope, carrying the permissions granted to it.
+The password grant is in password.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Mapping
 
 from graphpost.auth import tokens
 from graphpost.auth.keys import SigningKey
 from graphpost.identity import clients, errors
-from graphpost.identity.resources import (
-    DEFAULT_SUFFIX,
-    MAX_SCOPE,
-    Resource,
-    resource_named,
-)
+from graphpost.identity.exchange import IssuedToken, TokenRequest
+from graphpost.identity.password import password_grant
+from graphpost.identity.resources import DEFAULT_SUFFIX, MAX_SCOPE, Resource, resource_named
 from graphpost.identity.tenants import TenantRef
 from graphpost.store.database import Database
 
-CLIENT_CREDENTIALS = "client_credentials"
-
-
-@dataclass(frozen=True)
-class TokenRequest:
-    form: Mapping[str, str]
-    basic: tuple[str, str] | None  # client id and secret of an HTTP Basic header
-    token_endpoints: list[str]     # the URLs a client assertion may name as its audience
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    access_token: str
-    expires_in: int
-
-    def as_json(self) -> dict[str, Any]:
-        # Entra's answer to the client-credentials grant, field for field.
-        return {"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": self.expires_in,
-                "access_token": self.access_token}
+CLIENT_CREDENTIALS, PASSWORD = "client_credentials", "password"
 
 
 async def token(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
@@ -45,9 +23,11 @@ async def token(db: Database, key: SigningKey, lifetime: timedelta, tenant: Tena
     grant_type = request.form.get("grant_type", "").strip()
     if not grant_type:
         raise errors.missing_parameter("grant_type")
-    if grant_type != CLIENT_CREDENTIALS:
-        raise errors.unsupported_grant_type(grant_type[:100])
-    return await client_credentials(db, key, lifetime, tenant, request)
+    if grant_type == CLIENT_CREDENTIALS:
+        return await client_credentials(db, key, lifetime, tenant, request)
+    if grant_type == PASSWORD:
+        return await password_grant(db, key, lifetime, tenant, request)
+    raise errors.unsupported_grant_type(grant_type[:100])
 
 
 def default_scope_resource(scope: str, tenant: TenantRef) -> Resource:

@@ -21,10 +21,11 @@ class Resource:
     cloud: str
 
 
+GRAPH = Resource(GRAPH_AUDIENCE, "global")
 RESOURCES = {
-    GRAPH_AUDIENCE: Resource(GRAPH_AUDIENCE, "global"),
+    GRAPH_AUDIENCE: GRAPH,
     # Entra accepts a resource by its application id too: `00000003-…/.default`.
-    GRAPH_APP_ID: Resource(GRAPH_AUDIENCE, "global"),
+    GRAPH_APP_ID: GRAPH,
 }
 
 

@@ -161,3 +161,12 @@ async def app_certificate_pem(conn: AsyncConnection, client_id: str, *, sha256: 
     found = await conn.execute(sa.select(app_certificates.c.pem)
                                .where(app_certificates.c.client_id == client_id.lower(), where).limit(1))
     return found.scalar_one_or_none()
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: str, password_hash: str) -> None:
+    await conn.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+async def password_hash_of(conn: AsyncConnection, user_id: str) -> str | None:
+    found = await conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id.lower()))
+    return found.scalar_one_or_none()

@@ -44,6 +44,8 @@ users = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # Graph's accountEnabled: a disabled user cannot sign in (its tokens are refused).
     sa.Column("account_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    # scrypt of the password set by `graphpost user passwd`; a user without one cannot sign in.
+    sa.Column("password_hash", sa.String(256), nullable=True),
 )
 
 apps = sa.Table(

@@ -145,3 +145,35 @@ def test_app_add_refuses_what_is_not_a_certificate(tmp_path: Path) -> None:
     code, output = run("app", "add", "x", "--permission", "Mail.Send", "--certificate", str(broken),
                        "--data-dir", str(tmp_path))
     assert (code, output) == (2, f"graphpost: {broken}: the PEM certificate cannot be read\n")
+
+
+def _password_hash(data_dir: Path, upn: str) -> str | None:
+    with sqlite3.connect(data_dir / "graphpost.db") as conn:
+        return conn.execute("SELECT password_hash FROM users WHERE upn_key = ?", (upn,)).fetchone()[0]
+
+
+def test_user_passwd_sets_the_password_from_stdin_or_a_prompt(tmp_path: Path) -> None:
+    from graphpost.directory.service import secret_matches
+    run("user", "add", "carol@contoso.test", "--data-dir", str(tmp_path))  # makes and seeds the store
+    assert _password_hash(tmp_path, "alice@contoso.test") is None
+    code, output = run("user", "passwd", "ALICE@contoso.test", "--password-stdin", "--data-dir", str(tmp_path),
+                       stdin="correct horse battery\n")
+    assert (code, output) == (0, "set the password of alice@contoso.test\n")
+    stored = _password_hash(tmp_path, "alice@contoso.test")
+    assert stored is not None and secret_matches("correct horse battery", stored)
+    assert "correct horse" not in stored
+    code, output = run("user", "passwd", "bob@contoso.test", "--data-dir", str(tmp_path),
+                       stdin="another one here\nanother one here\n")
+    assert code == 0 and output.endswith("set the password of bob@contoso.test\n")
+    assert secret_matches("another one here", _password_hash(tmp_path, "bob@contoso.test") or "")
+
+
+def test_user_passwd_refuses_a_short_password_or_an_unknown_user(tmp_path: Path) -> None:
+    run("user", "add", "carol@contoso.test", "--data-dir", str(tmp_path))
+    code, output = run("user", "passwd", "alice@contoso.test", "--password-stdin", "--data-dir", str(tmp_path),
+                       stdin="short\n")
+    assert (code, output) == (2, "graphpost: a password has 8 to 256 characters\n")
+    code, output = run("user", "passwd", "eve@contoso.test", "--password-stdin", "--data-dir", str(tmp_path),
+                       stdin="long enough password\n")
+    assert (code, output) == (2, "graphpost: no user eve@contoso.test (see: graphpost user list)\n")
+    assert _password_hash(tmp_path, "alice@contoso.test") is None

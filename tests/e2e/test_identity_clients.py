@@ -1,11 +1,15 @@
 """Tokens from graphpost's identity endpoint through the real client libraries, configured only
 (authority, instance discovery off, the CA to trust), against a real `graphpost serve` behind
 HTTPS: MSAL's ConfidentialClientApplication and azure-identity's credentials, with the secret and
-the certificate `graphpost app add` registered; the token then sends mail."""
+the certificate `graphpost app add` registered, and a user's password (`graphpost user passwd`)
+through UsernamePasswordCredential and MSAL's PublicClientApplication; the tokens then send mail."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import ssl
+import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -13,11 +17,11 @@ import httpx
 import msal
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import CertificateCredential, ClientSecretCredential
+from azure.identity import CertificateCredential, ClientSecretCredential, UsernamePasswordCredential
 from cryptography.hazmat.primitives import hashes
 
 from tests.certificates import KeyPair, ServerFiles, local_ca, self_signed
-from tests.e2e.server import ServerProcess, parse_field
+from tests.e2e.server import ServerProcess, graphpost_command, parse_field
 from tests.e2e.tls_front import TlsFront
 
 pytestmark = pytest.mark.e2e
@@ -151,3 +155,80 @@ def test_azure_identity_reports_a_wrong_secret(front: TlsFront, tls_files: Serve
                                         authority=front.base_url, disable_instance_discovery=True)
     with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
         credential.get_token(GRAPH_DEFAULT)
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def front_443(server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsFront]:
+    """The TLS front on port 443 of a loopback address of its own. MSAL asks `/common/userrealm/`
+    before a password sign-in on port 443 of the authority's host whatever the authority's port
+    (msal/authority.py, user_realm_discovery), as it is on login.microsoftonline.com."""
+    for _ in range(5):
+        ip = f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
+        directory = tmp_path / f"tls-{ip}"
+        directory.mkdir()
+        files = local_ca(directory, ip)
+        try:
+            front = TlsFront(server.port, files.cert_file, files.key_file, host=ip, address=(ip, 443))
+        except PermissionError:
+            pytest.skip("port 443 needs root (or CAP_NET_BIND_SERVICE)")
+        except OSError:
+            continue  # that address's port 443 is taken: another one
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(files.ca_file))
+        with front:
+            yield front
+        return
+    pytest.fail("no loopback address with a free port 443")
+
+
+def set_password(server: ServerProcess, upn: str, password: str) -> None:
+    done = subprocess.run(graphpost_command() + ["user", "passwd", upn, "--password-stdin"] + server.store_args(),
+                          input=password + "\n", env=server.env, text=True, capture_output=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def send_as_me(front: TlsFront, token: str, subject: str) -> None:
+    """sendMail from the signed-in user (/me) to bob: 202."""
+    ca = os.environ["REQUESTS_CA_BUNDLE"]
+    with httpx.Client(base_url=front.base_url, verify=ssl.create_default_context(cafile=ca), timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as graph:
+        sent = graph.post("/v1.0/me/sendMail", json={"message": {
+            "subject": subject, "body": {"content": "signed in with a password at graphpost's token endpoint"},
+            "toRecipients": [{"emailAddress": {"address": "bob@contoso.test"}}]}})
+        assert sent.status_code == 202, sent.text
+
+
+# The password grant is deprecated by both libraries (no MFA); it is what the issue asks to serve.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:azure.identity.*", "ignore::DeprecationWarning:msal.*",
+                            "ignore:UsernamePasswordCredential is deprecated:DeprecationWarning")
+def test_username_password_credential_signs_in_and_sends_mail(server: ServerProcess, front_443: TlsFront,
+                                                                registered: Registered) -> None:
+    front = front_443
+    set_password(server, "alice@contoso.test", PASSWORD)
+    credential = UsernamePasswordCredential(registered.client_id, "alice@contoso.test", PASSWORD,
+                                            authority=front.base_url, disable_instance_discovery=True)
+    token = credential.get_token("https://graph.microsoft.com/Mail.Send")
+    send_as_me(front, token.token, "UsernamePasswordCredential")
+    assert credential.get_token("https://graph.microsoft.com/Mail.Send").token == token.token  # from its cache
+    wrong = UsernamePasswordCredential(registered.client_id, "alice@contoso.test", "wrong horse battery",
+                                       authority=front.base_url, disable_instance_discovery=True)
+    with pytest.raises(ClientAuthenticationError, match="AADSTS50126"):
+        wrong.get_token("https://graph.microsoft.com/Mail.Send")
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:msal.*")
+def test_msal_public_client_signs_in_with_a_password(server: ServerProcess, front_443: TlsFront,
+                                                     registered: Registered) -> None:
+    front = front_443
+    set_password(server, "alice@contoso.test", PASSWORD)
+    client = msal.PublicClientApplication(registered.client_id, authority=f"{front.base_url}/organizations",
+                                          instance_discovery=False)
+    result = client.acquire_token_by_username_password("alice@contoso.test", PASSWORD, scopes=["Mail.Send"])
+    assert result.get("token_type") == "Bearer", result
+    assert result["id_token_claims"]["preferred_username"] == "alice@contoso.test"
+    (account,) = client.get_accounts()
+    assert account["username"] == "alice@contoso.test"
+    send_as_me(front, result["access_token"], "MSAL public client")

@@ -19,18 +19,20 @@ HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"x-forwarded-p
 
 
 class TlsFront:
-    def __init__(self, backend_port: int, cert_file: Path, key_file: Path) -> None:
+    def __init__(self, backend_port: int, cert_file: Path, key_file: Path, host: str = "localhost",
+                 address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
         self.backend_port = backend_port
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(cert_file, key_file)
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(address)
+        self.host = host
         self.port = self.listener.getsockname()[1]
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
     @property
     def base_url(self) -> str:
-        return f"https://localhost:{self.port}"
+        return f"https://{self.host}" + ("" if self.port == 443 else f":{self.port}")
 
     def __enter__(self) -> TlsFront:
         self._spawn(self._accept)

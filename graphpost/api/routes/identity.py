@@ -11,8 +11,10 @@ from fastapi import APIRouter, Request
 
 from graphpost.api.responses import EntraJSONResponse
 from graphpost.api.runtime import runtime_of
+from graphpost.errors import EntraError
 from graphpost.identity import discovery, errors, grants, tenants
 from graphpost.identity.clients import basic_credentials
+from graphpost.identity.exchange import TokenRequest
 
 router = APIRouter()
 
@@ -40,6 +42,17 @@ async def instance_discovery(request: Request) -> EntraJSONResponse:
         raise errors.invalid_request("The request must contain the parameter 'authorization_endpoint'.")
     version = request.query_params.get("api-version", "1.1")[:10]
     return _json(discovery.instance_discovery(_base(request), endpoint, version))
+
+
+@router.get("/common/userrealm/{username}")
+async def user_realm(request: Request, username: str) -> EntraJSONResponse:
+    domain = username.rpartition("@")[2].lower()
+    try:
+        found = await tenants.resolve(runtime_of(request).db, domain)
+    except EntraError:
+        found = None
+    managed = found is not None and found.tenant_id is not None
+    return _json(discovery.user_realm(domain, managed))
 
 
 @router.get("/{tenant}/v2.0/.well-known/openid-configuration")
@@ -84,7 +97,7 @@ async def token(request: Request, tenant: str) -> EntraJSONResponse:
     # A client assertion names the token endpoint it was made for: the URL called, or the one
     # the OpenID configuration gives (with the tenant's id where a domain was called).
     endpoints = list(dict.fromkeys([base + request.url.path, f"{base}/{found.path_segment}/oauth2/v2.0/token"]))
-    ask = grants.TokenRequest(await _form(request), basic_credentials(request.headers.get("authorization")),
-                              endpoints)
+    ask = TokenRequest(await _form(request), basic_credentials(request.headers.get("authorization")), endpoints,
+                       base)
     issued = await grants.token(rt.db, request.app.state.signing_key, rt.settings.token_lifetime, found, ask)
     return _json(issued.as_json(), NO_STORE)
