@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import uuid
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import unquote_plus
@@ -65,9 +66,14 @@ async def authenticate(db: Database, tenant: TenantRef, form: Mapping[str, str],
         raise errors.invalid_request("Only one client authentication method may be used.")
     if tenant.tenant_id is None:
         raise errors.tenant_required(client_id, tenant.segment)
-    app = await directory.app_for_token(db, tenant.tenant_id, client_id) if len(client_id) <= 64 else None
+    # Client ids are GUIDs (graphpost app add makes or checks them): nothing else is looked up.
+    try:
+        guid = str(uuid.UUID(client_id)) if len(client_id) <= 64 else None
+    except ValueError:
+        guid = None
+    app = await directory.app_for_token(db, tenant.tenant_id, guid) if guid else None
     if app is None:
-        raise errors.unknown_client(client_id[:64], tenant.segment)
+        raise errors.unknown_client(client_id[:64].replace("\x00", ""), tenant.segment)
     if assertion is not None:
         if assertion_type != assertions.JWT_BEARER:
             raise errors.malformed_assertion(f"client_assertion_type must be {assertions.JWT_BEARER}")

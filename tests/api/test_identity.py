@@ -211,7 +211,8 @@ async def test_no_secret_nor_assertion_is_invalid_client(client: httpx.AsyncClie
     assert_entra_error(await post_token(client, tenant_id, **form), 401, "invalid_client", 7000218)
 
 
-@pytest.mark.parametrize("client_id", ["3f1b0d4e-0000-4000-8000-000000000001", "not-a-guid", "x" * 500])
+@pytest.mark.parametrize("client_id", ["3f1b0d4e-0000-4000-8000-000000000001", "not-a-guid", "x" * 500,
+                                       "3f1b0d4e-0000-4000-8000-00000000\x000001"])
 async def test_an_unknown_client_is_unauthorized_client(client: httpx.AsyncClient, tenant_id: str, app: NewApp,
                                                         client_id: str) -> None:
     response = await post_token(client, tenant_id, **secret_form(app, client_id=client_id))

@@ -124,6 +124,7 @@ async def test_an_app_of_another_tenant_is_unknown_to_the_users(client: httpx.As
 
 @pytest.mark.parametrize(("overrides", "error", "code"), [
     ({"username": ""}, "invalid_request", 900144),
+    ({"username": "alice\x00@contoso.test"}, "invalid_grant", 50034),
     ({"password": ""}, "invalid_request", 900144),
     ({"scope": "https://graph.microsoft.com/Mail.Fly"}, "invalid_scope", 70011),
     ({"scope": "https://management.azure.com/user_impersonation"}, "invalid_resource", 500011),
