@@ -192,6 +192,22 @@ async def test_a_secret_in_http_basic_gets_a_token(client: httpx.AsyncClient, te
     assert response.status_code == 200, response.text
 
 
+async def test_two_ways_of_authenticating_at_once_are_invalid_request(client: httpx.AsyncClient, tenant_id: str,
+                                                                      app: NewApp, pair: KeyPair) -> None:
+    basic = "Basic " + base64.b64encode(f"{app.app.client_id}:{quote_plus(app.secret)}".encode()).decode()
+    both = await client.post(f"/{tenant_id}/oauth2/v2.0/token", headers={"Authorization": basic},
+                             data=secret_form(app))
+    assert_entra_error(both, 400, "invalid_request", 900144)
+    other = await client.post(f"/{tenant_id}/oauth2/v2.0/token", headers={"Authorization": basic},
+                              data={"grant_type": "client_credentials", "scope": GRAPH_DEFAULT,
+                                    "client_id": "3f1b0d4e-0000-4000-8000-000000000001"})
+    assert_entra_error(other, 400, "invalid_request", 900144)
+    signed = assertion(pair, app.app.client_id, token_url(tenant_id))
+    secret_and_assertion = await post_token(client, tenant_id,
+                                            **assertion_form(app.app.client_id, signed, client_secret=app.secret))
+    assert_entra_error(secret_and_assertion, 400, "invalid_request", 900144)
+
+
 async def test_the_tenants_domain_and_graphs_app_id_scope_work_too(client: httpx.AsyncClient, app: NewApp) -> None:
     response = await post_token(client, "contoso.test",
                                 **secret_form(app, scope="00000003-0000-0000-c000-000000000000/.default"))
