@@ -27,7 +27,9 @@ def missing_parameter(name: str) -> EntraError:
 
 
 def invalid_request(description: str) -> EntraError:
-    return EntraError(400, "invalid_request", 900144, description)
+    # Entra's code for a request it cannot read at all, with graphpost's words for what is wrong.
+    return EntraError(400, "invalid_request", 9002313,
+                      f"Invalid request. Request is malformed or invalid. {description}")
 
 
 def unsupported_grant_type(grant_type: str) -> EntraError:

@@ -161,7 +161,7 @@ async def test_instance_discovery_refuses_other_hosts(client: httpx.AsyncClient,
 
 
 async def test_instance_discovery_needs_an_authorization_endpoint(client: httpx.AsyncClient) -> None:
-    assert_entra_error(await client.get("/common/discovery/instance"), 400, "invalid_request", 900144)
+    assert_entra_error(await client.get("/common/discovery/instance"), 400, "invalid_request", 9002313)
 
 
 # --- client credentials with a secret
@@ -197,15 +197,15 @@ async def test_two_ways_of_authenticating_at_once_are_invalid_request(client: ht
     basic = "Basic " + base64.b64encode(f"{app.app.client_id}:{quote_plus(app.secret)}".encode()).decode()
     both = await client.post(f"/{tenant_id}/oauth2/v2.0/token", headers={"Authorization": basic},
                              data=secret_form(app))
-    assert_entra_error(both, 400, "invalid_request", 900144)
+    assert_entra_error(both, 400, "invalid_request", 9002313)
     other = await client.post(f"/{tenant_id}/oauth2/v2.0/token", headers={"Authorization": basic},
                               data={"grant_type": "client_credentials", "scope": GRAPH_DEFAULT,
                                     "client_id": "3f1b0d4e-0000-4000-8000-000000000001"})
-    assert_entra_error(other, 400, "invalid_request", 900144)
+    assert_entra_error(other, 400, "invalid_request", 9002313)
     signed = assertion(pair, app.app.client_id, token_url(tenant_id))
     secret_and_assertion = await post_token(client, tenant_id,
                                             **assertion_form(app.app.client_id, signed, client_secret=app.secret))
-    assert_entra_error(secret_and_assertion, 400, "invalid_request", 900144)
+    assert_entra_error(secret_and_assertion, 400, "invalid_request", 9002313)
 
 
 async def test_the_tenants_domain_and_graphs_app_id_scope_work_too(client: httpx.AsyncClient, app: NewApp) -> None:
@@ -283,11 +283,11 @@ async def test_a_scope_other_than_graphs_default_is_refused(client: httpx.AsyncC
 async def test_an_oversized_or_repeated_form_is_invalid_request(client: httpx.AsyncClient, tenant_id: str,
                                                                 app: NewApp) -> None:
     big = await post_token(client, tenant_id, **secret_form(app, padding="x" * 70_000))
-    assert_entra_error(big, 400, "invalid_request", 900144)
+    assert_entra_error(big, 400, "invalid_request", 9002313)
     repeated = await client.post(f"/{tenant_id}/oauth2/v2.0/token",
                                  content="grant_type=client_credentials&grant_type=password",
                                  headers={"content-type": "application/x-www-form-urlencoded"})
-    assert_entra_error(repeated, 400, "invalid_request", 900144)
+    assert_entra_error(repeated, 400, "invalid_request", 9002313)
 
 
 # --- client credentials with a certificate
