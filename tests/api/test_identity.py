@@ -357,8 +357,11 @@ async def test_an_assertion_for_another_endpoint_or_client_is_refused(client: ht
                        "invalid_client", 700021)
 
 
+SHARED_SECRET = "a-shared-secret-of-32-bytes-or-more!"
+
+
 @pytest.mark.parametrize("signed", ["not-a-jwt", jwt.encode({"iss": "x"}, None, algorithm="none"),
-                                    jwt.encode({"iss": "x"}, "a-shared-secret-of-32-bytes-or-more!", algorithm="HS256")])
+                                    jwt.encode({"iss": "x"}, SHARED_SECRET, algorithm="HS256")])
 async def test_an_unreadable_or_unsigned_assertion_is_malformed(client: httpx.AsyncClient, tenant_id: str,
                                                                 cert_app: NewApp, signed: str) -> None:
     response = await post_token(client, tenant_id, **assertion_form(cert_app.app.client_id, signed))

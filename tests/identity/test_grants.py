@@ -13,7 +13,8 @@ TENANT = TenantRef("contoso.test", "9188040d-6c67-4c5b-b112-36a304b66dad")
 
 @pytest.mark.parametrize("scope", ["https://graph.microsoft.com/.default", "https://GRAPH.microsoft.com//.default",
                                    "00000003-0000-0000-c000-000000000000/.default",
-                                   "https://graph.microsoft.com/.default 00000003-0000-0000-c000-000000000000/.default"])
+                                   "https://graph.microsoft.com/.default "
+                                   "00000003-0000-0000-c000-000000000000/.default"])
 def test_graphs_default_scope_names_graph(scope: str) -> None:
     resource = default_scope_resource(scope, TENANT)
     assert (resource.identifier, resource.cloud) == ("https://graph.microsoft.com", "global")
