@@ -235,3 +235,15 @@ class RestrictionTooComplex(GraphError):
     # (mguessan/davmail#501 and #509 show it, on /mailFolders and /messages).
     status, code = 400, "ErrorRestrictionTooComplex"
     default_message = "The restriction or sort order is too complex for this operation."
+
+
+# --- The identity endpoint (/{tenant}/oauth2/v2.0/token and its discovery documents) answers as
+# Entra ID does, not with Graph's envelope: {"error", "error_description": "AADSTS…: …",
+# "error_codes", …} (api/errors.py writes it).
+
+class EntraError(GraphError):
+    """An OAuth 2.0 error as Entra ID answers it: `error` (RFC 6749 §5.2) with an AADSTS number."""
+
+    def __init__(self, status: int, error: str, aadsts: int, description: str) -> None:
+        super().__init__(f"AADSTS{aadsts}: {description}")
+        self.status, self.code, self.aadsts = status, error, aadsts

@@ -13,7 +13,7 @@ from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
-from graphpost.api.routes import attachments, batch, folders, messages, replies, send, uploads, users
+from graphpost.api.routes import attachments, batch, folders, identity, messages, replies, send, uploads, users
 from graphpost.api.runtime import Runtime, outbox_state_for
 from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
@@ -56,8 +56,10 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
         await database.dispose()
 
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.state.runtime = Runtime(settings, database, TokenVerifier(keys.load_or_create(settings.data_dir)),
+    signing_key = keys.load_or_create(settings.data_dir)
+    app.state.runtime = Runtime(settings, database, TokenVerifier(signing_key),
                                 SubmissionBatcher(database, outbox_state_for(settings)))
+    app.state.signing_key = signing_key  # the identity endpoint signs with it and publishes its JWKS
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []
     for router, mailbox in ROUTERS:
@@ -67,6 +69,8 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     # The upload URL of a session lives outside /v1.0 and /beta, as Graph's does (on outlook.office.com).
     app.include_router(uploads.router)
     app.state.route_templates += [getattr(route, "path", "") for route in uploads.router.routes]
+    # The identity endpoint lives at the root too, as Entra ID's does (docs/identity.md).
+    app.include_router(identity.router)
     errors.install(app)
     app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)

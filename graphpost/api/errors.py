@@ -12,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from graphpost.api.context import request_ids
-from graphpost.api.responses import GraphJSONResponse
-from graphpost.errors import (BadRequest, GraphError, MethodNotAllowed, RequestBodyRead, RequestTooLarge,
+from graphpost.api.responses import EntraJSONResponse, GraphJSONResponse
+from graphpost.errors import (BadRequest, EntraError, GraphError, MethodNotAllowed, RequestBodyRead, RequestTooLarge,
                               SegmentNotFound, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,24 @@ def envelope(request: Request, error: GraphError) -> GraphJSONResponse:
     return GraphJSONResponse(body, status_code=error.status, headers=error.headers)
 
 
+def entra_envelope(request: Request, error: EntraError) -> EntraJSONResponse:
+    """Entra ID's error answer (its token and discovery endpoints): the request ids are its
+    trace_id and correlation_id, and the description ends with them, as Entra's does."""
+    trace_id, correlation_id = request_ids(request.scope)
+    timestamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    body = {
+        "error": error.code,
+        "error_description": f"{error.message} Trace ID: {trace_id} Correlation ID: {correlation_id} "
+                             f"Timestamp: {timestamp}",
+        "error_codes": [error.aadsts],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"{str(request.base_url).rstrip('/')}/error?code={error.aadsts}",
+    }
+    return EntraJSONResponse(body, status_code=error.status, headers=error.headers)
+
+
 def _unknown_segment(templates: list[str], path: str) -> str:
     """The first segment of `path` that no route knows, as Graph names it in its 400."""
     segments = [s for s in path.split("/") if s]
@@ -50,9 +68,11 @@ def _unknown_segment(templates: list[str], path: str) -> str:
     return segments[min(best, len(segments) - 1)]
 
 
-def error_response(request: Request, exc: Exception) -> GraphJSONResponse:
+def error_response(request: Request, exc: Exception) -> GraphJSONResponse | EntraJSONResponse:
     """Graph's answer to an exception raised while serving `request`: the exception handlers of
     the app (install, below) and the routes served ahead of FastAPI (api/direct.py) both use it."""
+    if isinstance(exc, EntraError):
+        return entra_envelope(request, exc)
     if isinstance(exc, GraphError):
         return envelope(request, exc)
     if isinstance(exc, HTTPException):
@@ -78,7 +98,7 @@ def error_response(request: Request, exc: Exception) -> GraphJSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    async def handler(request: Request, exc: Exception) -> GraphJSONResponse:
+    async def handler(request: Request, exc: Exception) -> GraphJSONResponse | EntraJSONResponse:
         return error_response(request, exc)
 
     for kind in (GraphError, HTTPException, RequestValidationError, Exception):

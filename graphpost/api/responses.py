@@ -15,3 +15,12 @@ class GraphJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class EntraJSONResponse(JSONResponse):
+    """The identity endpoint's JSON, typed as Entra ID types it (no OData parameters)."""
+
+    media_type = "application/json; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -100,6 +101,27 @@ def user_remove(
     typer.echo(f"removed user {removed.user_principal_name} and its mailbox")
 
 
+@user_app.command("passwd")
+@store_flags
+def user_passwd(
+    upn: Annotated[str, typer.Argument(help="userPrincipalName of the user.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input instead of asking.")
+    ] = False,
+    *, store: StoreFlags,
+) -> None:
+    """Set the password the user signs in with at the identity endpoint (8 to 256 characters)."""
+    import sys
+
+    from graphpost.directory import service as directory
+    if password_stdin:
+        password = sys.stdin.readline(directory.MAX_PASSWORD + 2).rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    changed = run(store.settings(), lambda db: directory.set_password(db, upn, password), existing=True)
+    typer.echo(f"set the password of {changed.user_principal_name}")
+
+
 def _set_enabled(upn: str, enabled: bool, store: StoreFlags) -> None:
     from graphpost.directory import service as directory
     changed = run(store.settings(), lambda db: directory.set_user_enabled(db, upn, enabled), existing=True)
@@ -133,13 +155,33 @@ def app_add(
     name: Annotated[str, typer.Argument(help="Display name of the app.")],
     permission: Annotated[list[str], typer.Option(help="Application permission to grant (repeatable).")],
     tenant: Annotated[Optional[str], typer.Option(help="Domain of the tenant, when there are several.")] = None,
+    client_id: Annotated[Optional[str], typer.Option(
+        help="Client id (a GUID) to register the app under, e.g. the one an application is configured with "
+             "[default: a new one].")] = None,
+    certificate: Annotated[Optional[Path], typer.Option(
+        help="PEM file with the app's certificate: client assertions signed by its key are accepted "
+             "(the file may hold the key too; only the certificate is kept).")] = None,
     *, store: StoreFlags,
 ) -> None:
-    """Register an app with application permissions; prints its client id and secret."""
+    """Register an app with application permissions; prints its client id and secret, which get
+    tokens at /{tenant}/oauth2/v2.0/token."""
+    from graphpost.auth.certificates import CertificateError, MAX_PEM_BYTES, load_certificate
     from graphpost.directory import service as directory
-    created = run(store.settings(), lambda db: directory.add_app(db, name, permission, tenant))
+    registered = None
+    if certificate is not None:
+        try:
+            with certificate.open("rb") as pem:
+                registered = load_certificate(pem.read(MAX_PEM_BYTES + 1))
+        except OSError as exc:
+            fail(f"cannot read the certificate {certificate}: {exc.strerror}")
+        except CertificateError as exc:
+            fail(f"{certificate}: {exc}")
+    created = run(store.settings(), lambda db: directory.add_app(db, name, permission, tenant, client_id, registered))
+    typer.echo(f"tenant_id: {created.app.tenant_id}")
     typer.echo(f"client_id: {created.app.client_id}")
     typer.echo(f"client_secret: {created.secret}")
+    if registered is not None:
+        typer.echo(f"certificate_thumbprint: {registered.sha1.upper()}")
 
 
 @app_app.command("list")
@@ -169,11 +211,14 @@ def app_remove(
 def tenant_add(
     domain: Annotated[str, typer.Argument(help="Accepted domain of the new tenant.")],
     name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
+    tenant_id: Annotated[Optional[str], typer.Option(
+        "--id", help="Tenant id (a GUID), e.g. the one an application is configured with [default: a new one].")
+    ] = None,
     *, store: StoreFlags,
 ) -> None:
     """Add a tenant with one accepted domain; its id is the last word printed."""
     from graphpost.directory import service as directory
-    tenant_id = run(store.settings(), lambda db: directory.add_tenant(db, domain, name))
+    tenant_id = run(store.settings(), lambda db: directory.add_tenant(db, domain, name, tenant_id))
     typer.echo(f"added tenant {name or domain.strip().lower()} accepting {domain.strip().lower()}, id {tenant_id}")
 
 

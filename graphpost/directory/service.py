@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -14,6 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost.auth.certificates import AppCertificate
 from graphpost.auth.permissions import unknown_permissions
 from graphpost.mail import mailbox
 from graphpost.mail.nul import NUL
@@ -79,14 +81,27 @@ async def ensure_default_tenant(db: Database, domain: str) -> bool:
     return True
 
 
-async def add_tenant(db: Database, domain: str, display_name: str | None) -> str:
+def _chosen_guid(text: str | None, what: str) -> str:
+    """A GUID the operator chose (to reuse an application's configured ids), in Entra's lower-case
+    form; a new one when none was chosen."""
+    if text is None:
+        return str(uuid.uuid4())
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        raise DirectoryError(f"'{text}' is not a {what} (a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47)") from None
+
+
+async def add_tenant(db: Database, domain: str, display_name: str | None, tenant_id: str | None = None) -> str:
     domain = domain.strip().lower()
     if not domain or "@" in domain or "." not in domain:
         raise DirectoryError(f"'{domain}' is not a domain name")
+    tenant_id = _chosen_guid(tenant_id, "tenant id")
     async with db.write() as conn:
         if await rows.tenant_of_domain(conn, domain):
             raise DirectoryError(f"domain {domain} already belongs to a tenant")
-        tenant_id = str(uuid.uuid4())
+        if await rows.tenant_exists(conn, tenant_id):
+            raise DirectoryError(f"a tenant with id {tenant_id} already exists")
         await rows.insert_tenant(conn, tenant_id, display_name or domain, [domain], _now())
     return tenant_id
 
@@ -109,10 +124,13 @@ async def add_user(db: Database, upn: str, display_name: str | None) -> UserRow:
     return user
 
 
-async def add_app(db: Database, display_name: str, permissions: list[str], domain: str | None) -> NewApp:
+async def add_app(db: Database, display_name: str, permissions: list[str], domain: str | None,
+                  client_id: str | None = None, certificate: AppCertificate | None = None) -> NewApp:
+    """Register an app with a new secret and, when given, a certificate for client assertions."""
     unknown = unknown_permissions(permissions)
     if unknown:
         raise DirectoryError(f"unknown permission '{unknown[0]}'")
+    client_id = _chosen_guid(client_id, "client id")
     async with db.write() as conn:
         if domain:
             tenant_id = await rows.tenant_of_domain(conn, domain)
@@ -124,10 +142,14 @@ async def add_app(db: Database, display_name: str, permissions: list[str], domai
                 raise DirectoryError("there is more than one tenant: say which with --tenant DOMAIN"
                                      if tenants else "there is no tenant yet")
             tenant_id = tenants[0].id
+        if await rows.app_by_client_id(conn, client_id):
+            raise DirectoryError(f"an app with client id {client_id} already exists")
         secret = secrets.token_urlsafe(30)
-        app = AppRow(str(uuid.uuid4()), tenant_id, display_name, hash_secret(secret),
-                     tuple(dict.fromkeys(permissions)))
+        app = AppRow(client_id, tenant_id, display_name, hash_secret(secret), tuple(dict.fromkeys(permissions)))
         await rows.insert_app(conn, app, _now())
+        if certificate is not None:
+            await rows.insert_app_certificate(conn, client_id, certificate.sha256, certificate.sha1, certificate.pem,
+                                              _now())
     return NewApp(app, secret)
 
 
@@ -154,6 +176,21 @@ async def set_user_enabled(db: Database, upn: str, enabled: bool) -> UserRow:
         user = await _existing_user(conn, upn)
         await rows.set_account_enabled(conn, user.id, enabled)
     return replace(user, account_enabled=enabled)
+
+
+# Entra's rule for a cloud-only user's password: 8 to 256 characters.
+MIN_PASSWORD, MAX_PASSWORD = 8, 256
+
+
+async def set_password(db: Database, upn: str, password: str) -> UserRow:
+    """The password the user signs in with at the identity endpoint (kept as a scrypt hash)."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise DirectoryError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    hashed = await asyncio.to_thread(hash_secret, password)  # scrypt: tens of milliseconds of CPU
+    async with db.write() as conn:
+        user = await _existing_user(conn, upn)
+        await rows.set_password_hash(conn, user.id, hashed)
+    return user
 
 
 async def remove_app(db: Database, client_id: str) -> AppRow:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.store.attachments import delete_blob_if_unused
-from graphpost.store.schema import (apps, attachments, domains, messages, submission_attachments, submissions, tenants,
+from graphpost.store.schema import (app_certificates, apps, attachments, domains, messages, submission_attachments, submissions, tenants,
                                     upload_sessions, users)
 
 
@@ -146,3 +146,27 @@ async def app_by_client_id(conn: AsyncConnection, client_id: str) -> AppRow | No
 async def list_apps(conn: AsyncConnection) -> list[AppRow]:
     rows = await conn.execute(sa.select(apps).order_by(apps.c.display_name, apps.c.client_id))
     return [_app(row) for row in rows]
+
+
+async def insert_app_certificate(conn: AsyncConnection, client_id: str, sha256: str, sha1: str, pem: str,
+                                 now: datetime) -> None:
+    await conn.execute(app_certificates.insert().values(client_id=client_id, sha256=sha256, sha1=sha1, pem=pem,
+                                                        created_at=now))
+
+
+async def app_certificate_pem(conn: AsyncConnection, client_id: str, *, sha256: str | None = None,
+                              sha1: str | None = None) -> str | None:
+    """The PEM of the app's certificate with this SHA-256 (else SHA-1) thumbprint, hex lower case."""
+    where = app_certificates.c.sha256 == sha256 if sha256 is not None else app_certificates.c.sha1 == sha1
+    found = await conn.execute(sa.select(app_certificates.c.pem)
+                               .where(app_certificates.c.client_id == client_id.lower(), where).limit(1))
+    return found.scalar_one_or_none()
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: str, password_hash: str) -> None:
+    await conn.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+async def password_hash_of(conn: AsyncConnection, user_id: str) -> str | None:
+    found = await conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id.lower()))
+    return found.scalar_one_or_none()

@@ -44,6 +44,8 @@ users = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # Graph's accountEnabled: a disabled user cannot sign in (its tokens are refused).
     sa.Column("account_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    # scrypt of the password set by `graphpost user passwd`; a user without one cannot sign in.
+    sa.Column("password_hash", sa.String(256), nullable=True),
 )
 
 apps = sa.Table(
@@ -53,6 +55,17 @@ apps = sa.Table(
     sa.Column("display_name", sa.String(256), nullable=False),
     sa.Column("secret_hash", sa.String(256), nullable=False),
     sa.Column("permissions", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Certificates an app proves itself with (a client assertion signed by the certificate's key),
+# found by the thumbprints an assertion's header names: x5t#S256 (SHA-256) or x5t (SHA-1), hex.
+app_certificates = sa.Table(
+    "app_certificates", metadata,
+    sa.Column("client_id", GUID, sa.ForeignKey("apps.client_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("sha1", sa.String(40), nullable=False),
+    sa.Column("pem", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -17,11 +17,12 @@ from graphpost.cli import app
 _runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str]:
+def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
     """Exit code and everything printed (stdout and stderr), without the developer's GRAPHPOST_*
-    settings. An exception escaping the command (a traceback) is exit code 1 here, never 2."""
+    settings. An exception escaping the command (a traceback) is exit code 1 here, never 2.
+    `stdin` is what the command reads (and its prompts are answered from)."""
     unset: dict[str, str | None] = {name: None for name in os.environ if name.startswith("GRAPHPOST_")}
-    result = _runner.invoke(app, list(args), env=unset)
+    result = _runner.invoke(app, list(args), env=unset, input=stdin)
     return result.exit_code, result.output
 
 

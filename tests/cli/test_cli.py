@@ -46,11 +46,11 @@ def test_a_user_of_a_domain_no_tenant_accepts_is_refused(tmp_path: Path) -> None
     assert code == 2 and "no tenant accepts the domain elsewhere.test" in output
 
 
-def test_app_add_prints_a_client_id_and_a_secret(tmp_path: Path) -> None:
+def test_app_add_prints_its_tenant_a_client_id_and_a_secret(tmp_path: Path) -> None:
     code, output = run("app", "add", "ci", "--permission", "Mail.Send", "--data-dir", str(tmp_path))
     assert code == 0
     lines = dict(line.split(": ", 1) for line in output.strip().splitlines())
-    assert set(lines) == {"client_id", "client_secret"}
+    assert set(lines) == {"tenant_id", "client_id", "client_secret"}
     code, output = run("app", "list", "--data-dir", str(tmp_path))
     assert [lines["client_id"], "ci", "Mail.Send"] in [line.split() for line in output.splitlines()]
     code, output = run("token", "--app", lines["client_id"], "--data-dir", str(tmp_path))
