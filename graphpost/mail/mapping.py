@@ -1,8 +1,10 @@
 """The store's mail rows turned into the domain's values (mail/types.py): the one place that reads
 a message row's `data`, the JSON document the store keeps (in Graph's casing, its storage format).
 
-On the hot path (a page of 50 messages): no validation, positional construction, and the
-document's keys read once each; a page costs ~4 µs a message here (bench/README.md)."""
+On the hot path (a page of up to 1,000 messages): no validation, positional construction, the
+document's keys read once each. Measured (thread CPU time, 2 shared cores): ~4.6 µs a message
+here, and rendering from these values ~2 µs more than from the document, against ~12 µs for
+rendering a message from its row before; bench/README.md has the page figures."""
 
 from __future__ import annotations
 
@@ -18,21 +20,25 @@ from graphpost.store.mailbox import MessagePage as MessageRows
 _NOT_FLAGGED = Flag(NOT_FLAGGED)
 
 
-def recipient(item: dict[str, Any] | None) -> Recipient | None:
-    if not item:
-        return None
+def _recipient(item: dict[str, Any]) -> Recipient:
+    # Any shape a document may hold, however written: no key is required.
     address = item.get("emailAddress") or {}
     return Recipient(address.get("name") or "", address.get("address") or "")
+
+
+def recipient(item: dict[str, Any] | None) -> Recipient | None:
+    return _recipient(item) if item else None
 
 
 def recipients(items: list[dict[str, Any]] | None) -> list[Recipient]:
     if not items:
         return []
-    found = []
-    for item in items:
-        address = item.get("emailAddress") or {}
-        found.append(Recipient(address.get("name") or "", address.get("address") or ""))
-    return found
+    try:
+        # What graphpost writes (mail/model.py, mail/mime.py): both keys, always. Indexing them is
+        # twice as fast as the forgiving reading below, which is what a missing key falls back to.
+        return [Recipient(address["name"], address["address"]) for address in [item["emailAddress"] for item in items]]
+    except (KeyError, TypeError):
+        return [_recipient(item) for item in items]
 
 
 def _date(value: dict[str, Any] | None) -> DateTimeTimeZone | None:
@@ -63,7 +69,7 @@ def message(row: MessageRow) -> Message:
         row.is_draft, row.has_attachments, row.internet_message_id, row.conversation_id, get("conversationIndex"),
         recipient(get("sender")), recipient(get("from")), recipients(get("toRecipients")),
         recipients(get("ccRecipients")), recipients(get("bccRecipients")), recipients(get("replyTo")),
-        list(get("categories") or ()), flag(get("flag")), get("isDeliveryReceiptRequested", False),
+        get("categories") or [], flag(get("flag")), get("isDeliveryReceiptRequested", False),
         get("isReadReceiptRequested", False), get("inferenceClassification", "focused"),
         [Header(header["name"], header["value"]) for header in headers] if headers else [])
 

@@ -31,6 +31,7 @@ from graphpost.mail.lookup import existing, now
 from graphpost.mail.messages import draft_from, snapshot
 from graphpost.mail.model import recipient_for
 from graphpost.mail.recipients import check_submittable
+from graphpost.mail.types import MailboxOwner
 from graphpost.store import attachments as attachment_store
 from graphpost.store import bulk
 from graphpost.store import directory as directory_store
@@ -38,7 +39,7 @@ from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow, user_by_id
+from graphpost.store.directory import user_by_id
 from graphpost.store.mailbox import LocalRecipient, MessageRow
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,13 @@ _SUBMITTED_PROPERTIES = ("subject", "body", "from", "sender", "toRecipients", "c
 @dataclass
 class Outgoing:
     """A message on its way out: stamped sent, with its unique recipients and attachment rows."""
-    owner: UserRow
+    owner: MailboxOwner
     sent: MessageRow
     recipients: list[str]
     files: list[AttachmentRow] = field(default_factory=list)
 
 
-def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
+def _stamp_sent(row: MessageRow, owner: MailboxOwner, at: datetime) -> None:
     """Turn a draft into the sent message, in place."""
     sender = recipient_for(owner.display_name, owner.mail)
     given_from = row.data.get("from")
@@ -223,7 +224,7 @@ def _original_mime(message: dict[str, Any]) -> bytes:
         return b""
 
 
-async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str,
+async def submit_draft(conn: AsyncConnection, owner: MailboxOwner, draft: MessageRow, outbox_state: str,
                        known: KnownMailboxes | None = None) -> None:
     """Send a draft inside the caller's transaction; `known` is the app's memory of local
     recipients and Sent Items folders (mail/known.py), when the caller has it."""
@@ -244,7 +245,7 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow,
     await _deliver_all(conn, [Outgoing(owner, sent, recipients, files)], at, outbox_state, known)
 
 
-async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str,
+async def send_draft(db: Database, owner: MailboxOwner, message_id: str, outbox_state: str,
                      known: KnownMailboxes | None = None) -> None:
     known = known or KnownMailboxes()
     try:
@@ -268,7 +269,7 @@ class PendingSend:
     done: asyncio.Future[None]
 
 
-def prepare_send_mail(owner: UserRow, content: MessageContent) -> Outgoing:
+def prepare_send_mail(owner: MailboxOwner, content: MessageContent) -> Outgoing:
     """Everything that can refuse a sendMail, done before any lock is taken."""
     at = now()
     sent = draft_from(owner, "", content, at)
@@ -350,7 +351,7 @@ class SubmissionBatcher:
         self._writers: set[asyncio.Task[None]] = set()
         self.known = KnownMailboxes()  # shared with the send path (api/routes/send.py)
 
-    async def send_mail(self, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
+    async def send_mail(self, owner: MailboxOwner, content: MessageContent, save_to_sent_items: bool) -> None:
         outgoing = prepare_send_mail(owner, content)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(PendingSend(outgoing, save_to_sent_items, content.attachments, done))
