@@ -282,6 +282,75 @@ def run_loadgen(script: str | Path, spec: dict[str, Any], timeout: float) -> dic
     return json.loads(done.stdout)
 
 
+# wrk (Debian's package) as the load generator: a C client that costs the machine less CPU per
+# request than ours; its Lua script posts one body and prints the summary as JSON at the end.
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open(os.getenv("GRAPHPOST_WRK_BODY"), "rb")
+wrk.body = f:read("*a")
+f:close()
+local token = os.getenv("GRAPHPOST_WRK_TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nWRK_JSON {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, ' ..
+    '"status": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "mean_us": %f, "max_us": %d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.mean, latency.max))
+end
+"""
+
+
+def _wrk_once(url: str, seconds: float, concurrency: int, script: Path, env: dict[str, str]) -> dict[str, Any]:
+    # One thread: the machine has two cores and the server needs them more than wrk does.
+    argv = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", f"{REQUEST_TIMEOUT_S:g}s",
+            "-s", str(script), url]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + REQUEST_TIMEOUT_S + 30)
+    found = re.search(r"^WRK_JSON (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return json.loads(found.group(1))
+
+
+def run_wrk(host: str, port: int, path: str, body: bytes, token: str | None, concurrency: int, warmup: float,
+            seconds: float, server_pid: int | None, tmp: Path) -> dict[str, Any]:
+    """POST `body` to `path` with wrk: a warm-up run, then the measured one, the server's CPU
+    sampled around it. Returns a loadgen-shaped result (one series, `"requests"`); wrk rounds
+    durations to whole seconds. wrk does not count the requests still in flight when it stops
+    (at most `concurrency` a run), though the server may complete them: `in_flight_max` says how
+    many more the server may have done than `ok_total`."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("--client wrk: wrk is not installed (Debian: apt-get install wrk)")
+    script, body_file = tmp / "wrk-post.lua", tmp / "wrk-body"
+    script.write_text(_WRK_SCRIPT)
+    body_file.write_bytes(body)
+    env = {**os.environ, "GRAPHPOST_WRK_BODY": str(body_file), "GRAPHPOST_WRK_TOKEN": token or ""}
+    url = f"http://{host}:{port}{path}"
+    runs = []
+    if warmup > 0:
+        runs.append(_wrk_once(url, warmup, concurrency, script, env))
+    before, c0 = _server_cpu(server_pid), os.times()
+    measured = _wrk_once(url, seconds, concurrency, script, env)
+    after, c1 = _server_cpu(server_pid), os.times()
+    runs.append(measured)
+    elapsed = measured["duration_us"] / 1e6
+    failed = [sum(r[k] for k in ("connect", "read", "write", "status", "timeout")) for r in runs]
+    ok_total = sum(r["requests"] - r["status"] for r in runs)
+    window_ok = measured["requests"] - measured["status"]
+    series = {"count": window_ok, "rate": window_ok / elapsed, "p50_ms": measured["p50_us"] / 1000,
+              "p99_ms": measured["p99_us"] / 1000, "mean_ms": measured["mean_us"] / 1000,
+              "max_ms": measured["max_us"] / 1000, "window_errors": failed[-1], "ok_total": ok_total,
+              "errors_total": sum(failed), "statuses": {}, "error_samples": [],
+              "in_flight_max": concurrency * len(runs)}
+    wrk_cpu = (c1.children_user + c1.children_system) - (c0.children_user + c0.children_system)
+    return {"client": "wrk", "concurrency": concurrency, "seconds": elapsed, "warmup": warmup,
+            "series": {"requests": series}, "loadgen_cpu_pct": wrk_cpu / elapsed * 100,
+            "server_cpu_pct": (after[0] - before[0]) / elapsed * 100,
+            "server_loop_cpu_pct": (after[1] - before[1]) / elapsed * 100}
+
+
 # ----------------------------------------------------------------------------- servers and helpers
 
 class Server:

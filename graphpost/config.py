@@ -23,11 +23,16 @@ class ConfigError(Exception):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    data_dir: Path = Field(Path(".graphpost"), description="Where the SQLite file and signing keys live.")
+    data_dir: Path = Field(Path(".graphpost"), description="Where the SQLite file, signing keys and the local CA live.")
     database_url: str | None = Field(
         None, description="sqlite:///path or postgresql://user@host/db; default: graphpost.db in data_dir.")
     host: str = Field("127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port `serve` listens on (0 picks a free one).")
+    tls: bool = Field(False, description="Serve HTTPS, with a certificate from the local CA in data_dir/ca "
+                                         "(or tls_cert).")
+    tls_cert: Path | None = Field(None, description="PEM certificate (chain) to serve HTTPS with instead; "
+                                                    "implies tls.")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert (default: read from tls_cert).")
     create_default_tenant: bool = Field(
         True, description="On first start with an empty store, create contoso.test with alice and bob.")
     default_domain: str = Field("contoso.test", description="Accepted domain of the default tenant.")
@@ -72,6 +77,11 @@ class Settings(BaseModel):
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @property
+    def serves_https(self) -> bool:
+        """A certificate of one's own means HTTPS, without also saying `tls`."""
+        return self.tls or self.tls_cert is not None
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import ssl
 from dataclasses import dataclass, field
 from graphpost import allocator
 from graphpost.api.app import Background
@@ -57,13 +58,18 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_api(settings: Settings, db: Database, sock: socket.socket, background: list[Background]) -> None:
+def run_api(settings: Settings, db: Database, sock: socket.socket, background: list[Background],
+            tls: ssl.SSLContext | None = None) -> None:
+    """Serve the API on `sock` until SIGINT or SIGTERM; over HTTPS with `tls`."""
     import uvicorn
 
     from graphpost.api.app import create_app
     allocator.configure()  # large requests' memory goes back to the system (allocator.py)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db, background), log_config=None, access_log=False,
-                                           lifespan="on", timeout_graceful_shutdown=10))
+                                           lifespan="on", timeout_graceful_shutdown=10,
+                                           # uvicorn's own context is built from file names; ours is
+                                           # checked already and sets TLS 1.2 as the least (tls/context.py).
+                                           ssl_context_factory=(lambda config, default: tls) if tls else None))
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
     server.run(sockets=[sock])
 

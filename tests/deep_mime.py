@@ -27,3 +27,9 @@ def nested_comments(depth: int) -> bytes:
     folded = b"\r\n ".join([b"(" * 70] * (depth // 70) + [b"(" * (depth % 70)])
     return (b"From: " + folded + b"zed@example.org\r\nTo: bob@contoso.test\r\nSubject: Deep\r\n\r\n"
             b"the bottom\r\n")
+
+
+def many_parts(count: int) -> bytes:
+    """A multipart/mixed message of `count` parts in all: the root and `count - 1` text parts."""
+    parts = b"".join(b"--p\r\nContent-Type: text/plain\r\n\r\npart %d\r\n" % number for number in range(count - 1))
+    return HEADERS + b'Content-Type: multipart/mixed; boundary="p"\r\n\r\n' + parts + b"--p--\r\n"

@@ -70,3 +70,19 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_tls_is_off_by_default_and_on_from_a_file_the_environment_or_a_flag(tmp_path: Path) -> None:
+    assert not load_settings(environ={}).serves_https
+    config = tmp_path / "graphpost.toml"
+    config.write_text("tls = true\n")
+    assert load_settings(config, environ={}).serves_https
+    assert not load_settings(config, environ={"GRAPHPOST_TLS": "false"}).serves_https
+    assert load_settings(config, {"tls": True}, environ={"GRAPHPOST_TLS": "false"}).serves_https
+
+
+def test_a_certificate_of_ones_own_means_https(tmp_path: Path) -> None:
+    settings = load_settings(environ={"GRAPHPOST_TLS_CERT": str(tmp_path / "cert.pem"),
+                                      "GRAPHPOST_TLS_KEY": str(tmp_path / "key.pem")})
+    assert settings.serves_https and not settings.tls
+    assert (settings.tls_cert, settings.tls_key) == (tmp_path / "cert.pem", tmp_path / "key.pem")

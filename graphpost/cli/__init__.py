@@ -4,7 +4,7 @@ One module per group of commands (each registers its own on import); common.py h
 from __future__ import annotations
 
 # Each registers its commands on import, in the order --help lists them.
-from graphpost.cli import serve, directory, database, delivery  # noqa: F401  # isort: skip
+from graphpost.cli import serve, certificates, directory, database, delivery  # noqa: F401  # isort: skip
 from graphpost.cli.apps import app
 
 __all__ = ["app", "main"]

@@ -25,16 +25,25 @@ def serve(
         help="Also accept mail for local users over SMTP on this port [default: off].")] = None,
     role: Annotated[Optional[list[str]], typer.Option(
         help="Run only this role (repeatable): api, delivery, smtp [default: all].")] = None,
+    tls: Annotated[Optional[bool], typer.Option(
+        "--tls/--no-tls", help="Serve HTTPS with a certificate from the local CA (graphpost ca prints its path) "
+                               "[default: off].")] = None,
+    tls_cert: Annotated[Optional[Path], typer.Option(
+        help="Serve HTTPS with this PEM certificate (chain) instead [default: the local CA's].")] = None,
+    tls_key: Annotated[Optional[Path], typer.Option(
+        help="The PEM private key of --tls-cert [default: read from --tls-cert].")] = None,
     *, store: StoreFlags,
 ) -> None:
     """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
     database first)."""
     from graphpost import server
+    from graphpost.cli.certificates import https_context
 
     roles = set(role or server.ROLES)
     if roles - set(server.ROLES):
         fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
-    settings = store.settings(host=host, port=port, smtp_port=smtp_port)
+    settings = store.settings(host=host, port=port, smtp_port=smtp_port, tls=tls, tls_cert=tls_cert,
+                              tls_key=tls_key)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every request logs a line (api/context.py): leave out of each record what the format above
     # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
@@ -45,6 +54,8 @@ def serve(
         logging.getLogger("alembic").setLevel(logging.WARNING)
     if server.API in roles:
         signing_key(settings)   # the app loads it as it starts: a bad key is one line here, not a traceback
+    # Before the store and the socket: a bad certificate file stops start-up before anything else happens.
+    https = https_context(settings) if server.API in roles else None
     # Migrate and seed in a loop of its own; the server's loop opens its own connections later.
     db = run(settings, return_store)
     sock = None
@@ -58,8 +69,11 @@ def serve(
     if sock is not None:
         bound_port = sock.getsockname()[1]
         url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-        typer.echo(f"graphpost listening on http://{url_host}:{bound_port} (Graph base URLs: "
-                   f"http://{url_host}:{bound_port}/v1.0 and /beta)")
+        scheme = "https" if https is not None else "http"
+        typer.echo(f"graphpost listening on {scheme}://{url_host}:{bound_port} (Graph base URLs: "
+                   f"{scheme}://{url_host}:{bound_port}/v1.0 and /beta)")
+        if https is not None:
+            typer.echo(https.note)
     typer.echo(f"database: {redacted(settings.sqlalchemy_url)}")
     planned = server.plan(settings, db, roles)
     for note in planned.notes:
@@ -67,7 +81,7 @@ def serve(
     if sock is not None:
         typer.echo(f"mint a token with: {_token_command(settings, store.config)}")
         sys.stdout.flush()
-        server.run_api(settings, db, sock, planned.background)
+        server.run_api(settings, db, sock, planned.background, https.context if https is not None else None)
     elif planned.background:
         sys.stdout.flush()
         server.run_background(db, planned.background)

@@ -27,7 +27,7 @@ from graphpost.mail import mime
 from graphpost.store import attachments as attachment_store
 from graphpost.store import outbox
 from graphpost.store.database import Database
-from graphpost.store.leases import new_owner
+from graphpost.store.leases import Held, new_owner
 from graphpost.store.outbox import ClaimedEntry, SubmissionRow
 
 log = logging.getLogger("graphpost.delivery")
@@ -89,12 +89,12 @@ class DeliveryWorker:
         by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
         for entry in claimed:
             by_submission[entry.submission_id].append(entry)
-        async with outbox.heartbeat(self.db, [entry.id for entry in claimed], self.owner, self.lease):
+        async with outbox.heartbeat(self.db, [entry.id for entry in claimed], self.owner, self.lease) as held:
             async with self.db.read() as conn:
                 work = await self._load(conn, by_submission)
             lanes = min(self.relay.settings.relay_max_connections, len(work))
             # Up to relay_max_connections connections at once, each reused message after message.
-            results = await asyncio.gather(*(self._lane(work[lane::lanes]) for lane in range(lanes)))
+            results = await asyncio.gather(*(self._lane(work[lane::lanes], held) for lane in range(lanes)))
         done = [result for lane in results for result in lane]
         async with self.db.write() as conn:
             await self._settle(conn, done, _now())
@@ -121,10 +121,17 @@ class DeliveryWorker:
             work.append(Outgoing(found[submission_id], entries, parts))
         return work
 
-    async def _lane(self, work: list[Outgoing]) -> list[tuple[Outgoing, bytes | None, RelayOutcome]]:
+    async def _lane(self, work: list[Outgoing],
+                    held: Held) -> list[tuple[Outgoing, bytes | None, RelayOutcome]]:
         done: list[tuple[Outgoing, bytes | None, RelayOutcome]] = []
         async with self.relay.session() as session:
             for item in work:
+                # Entries another worker claimed since (our lease ran out) are its to relay now.
+                entries = [entry for entry in item.entries if held.holds(entry.id)]
+                if not entries:
+                    continue
+                if len(entries) < len(item.entries):
+                    item = Outgoing(item.submission, entries, item.parts, item.rendered)
                 try:
                     raw = item.rendered or await self.rendered.render(item.submission, item.parts)
                 except ValueError as exc:

@@ -76,11 +76,27 @@ async def release(conn: AsyncConnection, table: sa.Table, ids: Sequence[int], ow
     return written
 
 
+class Held:
+    """The rows a heartbeat keeps, and those it found taken by another worker: the block asks
+    before it works on a row, so that a round that outlived its lease stops at the next row
+    instead of doing the rest of it a second time."""
+
+    def __init__(self, ids: Sequence[int]) -> None:
+        self.ids = list(ids)
+        self.lost: set[int] = set()
+
+    def holds(self, row_id: int) -> bool:
+        return row_id not in self.lost
+
+
 @asynccontextmanager
 async def heartbeat(db: Database, table: sa.Table, ids: Sequence[int], owner: str,
-                    lease: timedelta) -> AsyncIterator[None]:
+                    lease: timedelta) -> AsyncIterator[Held]:
     """While the block runs, extend the lease on these rows every third of `lease`, so that a
-    long round (a slow relay) keeps them: two beats may be missed before the lease runs out."""
+    long round (a slow relay) keeps them: two beats may be missed before the lease runs out.
+    Yields a `Held` that says which rows are still ours after the last beat."""
+    held = Held(ids)
+
     async def beat() -> None:
         while True:
             await asyncio.sleep(lease.total_seconds() / 3)
@@ -90,13 +106,15 @@ async def heartbeat(db: Database, table: sa.Table, ids: Sequence[int], owner: st
             except Exception:
                 log.exception("extending the lease of %s rows failed; trying again", table.name)
                 continue
-            if len(kept) < len(ids):
+            lost = set(ids) - set(kept) - held.lost
+            if lost:
+                held.lost |= lost
                 log.warning("%s rows %s were claimed by another worker: our lease had run out", table.name,
-                            sorted(set(ids) - set(kept)))
+                            sorted(lost))
 
     task = asyncio.create_task(beat())
     try:
-        yield
+        yield held
     finally:
         task.cancel()
         # Wait for the beat to end (it may be inside a write); its cancellation is not ours.

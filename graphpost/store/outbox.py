@@ -102,7 +102,8 @@ async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_unti
     return [ClaimedEntry(*row) for row in rows]
 
 
-def heartbeat(db: Database, entry_ids: list[int], owner: str, lease: timedelta) -> AbstractAsyncContextManager[None]:
+def heartbeat(db: Database, entry_ids: list[int], owner: str,
+              lease: timedelta) -> AbstractAsyncContextManager[leases.Held]:
     """Keep these entries leased to `owner` while a round relays them (store/leases.py)."""
     return leases.heartbeat(db, outbox, entry_ids, owner, lease)
 

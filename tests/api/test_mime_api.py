@@ -15,7 +15,7 @@ from graphpost.store.database import Database
 from tests.api.assertions import assert_graph_error
 from tests.big_mime import (backslashed_to, big_header, commented_content_type, many_addresses, many_headers,
                              many_parameters)
-from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
+from tests.deep_mime import many_parts, nested_comments, nested_multipart, nested_rfc822
 from tests.api.mail_helpers import (ALICE, BOB, CAROL, Mailbox, addresses, content_of, file_attachment,
                                     parse_mime, recipients)
 
@@ -252,8 +252,9 @@ async def test_base64_of_something_that_is_no_message_is_refused(alice: Mailbox,
 
 
 
-@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_comments(5000)],
-                         ids=["multipart-2000", "rfc822-500", "comments-5000"])
+@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_comments(5000),
+                                 many_parts(20_000)],
+                         ids=["multipart-2000", "rfc822-500", "comments-5000", "parts-20000"])
 @pytest.mark.parametrize("tail", ["messages", "sendMail"])
 async def test_mime_nested_too_deep_is_refused_and_nothing_is_created(alice: Mailbox, bob: Mailbox, raw: bytes,
                                                                       tail: str) -> None:

@@ -5,6 +5,7 @@ on the day someone needs its numbers. Nothing here asserts a timing or a ratio's
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,13 @@ def test_driver_runs_on_tiny_data_and_prints_its_figures(driver: str) -> None:
         kinds = re.findall(r"^  (\w+) +expects (?:2xx|4xx)  (.*)$", done.stdout, re.MULTILINE)
         assert len(kinds) >= 14
         assert [name for name, answers in kinds if answers.startswith("none sent")] == []
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (.ci/run installs it)")
+def test_sendmail_driver_runs_with_wrk_as_its_load_generator() -> None:
+    done = run("sendmail.py", ["--client", "wrk", "--seconds", "1", "--warmup", "0", "--concurrency", "2"])
+    assert done.returncode == 0, f"exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert re.search(r"^load generator: wrk", done.stdout, re.MULTILINE), done.stdout[-3000:]
+    assert re.search(r"^ratio b/a = \d", done.stdout, re.MULTILINE), done.stdout[-3000:]
+    assert re.search(r"^check: passed", done.stdout, re.MULTILINE), done.stdout[-3000:]

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 
 from graphpost.config import Settings
 from graphpost.delivery.worker import DeliveryWorker
 from graphpost.store import outbox
 from graphpost.store.database import Database
+from graphpost.store.schema import outbox as outbox_table
 from tests.api.mail_helpers import Mailbox, recipients
 from tests.delivery.conftest import SmtpRelay, make_worker
 
 MESSAGES = 200
+FAR = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=["postgresql"])
@@ -117,3 +120,34 @@ async def test_a_round_longer_than_its_lease_keeps_its_entries_and_every_message
     async with db.read() as conn:
         assert all(entry.attempts == 1 for entry in [await outbox.entry(conn, listed.id)
                                                      for listed in await outbox.entries(conn)] if entry)
+
+
+async def test_a_round_that_lost_its_lease_relays_none_of_the_entries_it_no_longer_holds(
+        alice: Mailbox, db: Database, relay_settings: Settings, smtp_relay: SmtpRelay) -> None:
+    for number in range(3):
+        response = await alice.send_mail({"subject": f"Stolen {number}",
+                                          "toRecipients": recipients(f"user{number}@example.org")})
+        assert response.status_code == 202
+    smtp_relay.hold_data(1.5)
+    # One connection, so the round relays the three one after the other; the heartbeat looks
+    # every 0.2 s, long before the first DATA is answered.
+    settings = relay_settings.model_copy(update={"relay_max_connections": 1})
+    worker = make_worker(db, settings, batch=10, lease=timedelta(seconds=0.6))
+    round_ = asyncio.create_task(worker.run_once())
+    for _ in range(200):
+        async with db.read() as conn:
+            owners = {row.lease_owner for row in await conn.execute(sa.select(outbox_table.c.lease_owner))}
+        if owners == {worker.owner}:
+            break
+        await asyncio.sleep(0.01)
+    assert owners == {worker.owner}
+    # Another worker takes every entry, as it would once the lease had run out.
+    async with db.write() as conn:
+        await conn.execute(outbox_table.update().values(lease_owner="another", lease_until=FAR))
+    assert await asyncio.wait_for(round_, timeout=30) == 3
+
+    # Only the message already on the wire went out; the rest are the other worker's to relay.
+    assert len(smtp_relay.messages) <= 1
+    async with db.read() as conn:
+        rows = (await conn.execute(sa.select(outbox_table.c.lease_owner, outbox_table.c.state))).all()
+    assert {(row.lease_owner, row.state) for row in rows} == {("another", outbox.QUEUED)}

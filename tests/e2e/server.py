@@ -17,7 +17,7 @@ from typing import IO, Sequence
 
 import httpx
 
-LISTENING = re.compile(r"^graphpost listening on (http://\S+?)(?:\s|$)")
+LISTENING = re.compile(r"^graphpost listening on (https?://\S+?)(?:\s|$)")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 CLI_TIMEOUT = 60.0
@@ -102,8 +102,9 @@ class ServerProcess:
     so a test can read what happened across a crash."""
 
     def __init__(self, data_dir: Path, database_url: str | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, env: dict[str, str] | None = None) -> None:
+                 port: int = 0, env: dict[str, str] | None = None, serve_args: Sequence[str] = ()) -> None:
         self.data_dir = Path(data_dir)
+        self.serve_args = list(serve_args)   # more flags for `serve`, e.g. --tls
         self.database_url = database_url
         self.host = host
         self.requested_port = port
@@ -122,7 +123,7 @@ class ServerProcess:
         if self.running:
             raise ServerError("the server is already running")
         first_line = len(self.log)
-        args = ["serve", "--host", self.host, "--port", str(self.requested_port)]
+        args = ["serve", "--host", self.host, "--port", str(self.requested_port), *self.serve_args]
         self.process = subprocess.Popen(
             graphpost_command() + args + self.store_args(), env=self.env, text=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -326,9 +327,10 @@ def accepts_connections(host: str, port: int) -> bool:
 def answers_http(base_url: str) -> bool:
     """Whether the server answers an HTTP request (any status: `GET /` is a 404). A TCP connect
     alone is not enough: a listening socket may still be queueing connections for a server that
-    has not started, or installed its signal handlers, yet."""
+    has not started, or installed its signal handlers, yet. Over HTTPS the certificate is not
+    checked here: this asks whether the server is up; whether clients trust it is a test's own."""
     try:
-        httpx.get(base_url + "/", timeout=2.0)
+        httpx.get(base_url + "/", timeout=2.0, verify=False)
     except httpx.TransportError:
         return False
     return True

@@ -16,7 +16,7 @@ from graphpost.store.database import Database
 from tests.api.mail_helpers import Mailbox
 from tests.big_mime import (backslashed_to, big_header, commented_content_type, many_addresses, many_headers,
                              many_parameters)
-from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
+from tests.deep_mime import many_parts, nested_comments, nested_multipart, nested_rfc822
 from tests.ports import free_port, wait_for_listener
 
 MAX_SIZE = 200_000
@@ -108,8 +108,9 @@ async def test_an_anonymous_message_whose_author_is_in_an_accepted_domain_is_ref
     assert await bob.counts("inbox") == (0, 0)
 
 
-@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_comments(5000)],
-                         ids=["multipart-2000", "rfc822-500", "comments-5000"])
+@pytest.mark.parametrize("raw", [nested_multipart(2000), nested_rfc822(500), nested_comments(5000),
+                                 many_parts(2_000)],
+                         ids=["multipart-2000", "rfc822-500", "comments-5000", "parts-2000"])
 async def test_mime_nested_too_deep_is_refused_with_554_naming_no_exception(smtp_port: int, bob: Mailbox,
                                                                             raw: bytes) -> None:
     with pytest.raises(aiosmtplib.SMTPDataError) as refused:

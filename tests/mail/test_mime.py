@@ -10,6 +10,7 @@ import pytest
 
 from graphpost.mail.mime import (
     MAX_NESTING,
+    MAX_PARTS,
     MimeAttachment,
     MimeError,
     MimeItemAttachment,
@@ -30,7 +31,7 @@ from tests.big_mime import (
     many_parameters,
     named_recipients,
 )
-from tests.deep_mime import nested_comments, nested_multipart, nested_rfc822
+from tests.deep_mime import many_parts, nested_comments, nested_multipart, nested_rfc822
 
 
 def _recipient(address: str, name: str | None = None) -> dict[str, Any]:
@@ -388,6 +389,19 @@ def test_importance_header_wins_over_x_priority() -> None:
 def test_mime_nested_too_deep_is_refused_as_mime_error(raw: bytes) -> None:
     with pytest.raises(MimeError, match="nests parts or attached messages more than 64 levels deep"):
         parse(raw)
+
+
+@pytest.mark.parametrize("count", [MAX_PARTS + 1, 100_000])
+def test_mime_with_more_parts_than_the_bound_is_refused_as_mime_error(count: int) -> None:
+    with pytest.raises(MimeError, match=f"more than {MAX_PARTS} parts"):
+        parse(many_parts(count))
+
+
+def test_mime_with_as_many_parts_as_the_bound_is_read() -> None:
+    # The root counts: MAX_PARTS - 1 text parts, the first the body, the others attachments.
+    parsed = parse(many_parts(MAX_PARTS))
+    assert parsed.message["body"]["content"] == "part 0"
+    assert len(parsed.attachments) == MAX_PARTS - 2
 
 
 def test_mime_nested_up_to_the_bound_is_read() -> None:
