@@ -14,12 +14,15 @@ from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.routes import attachments, batch, folders, identity, messages, replies, send, uploads, users
-from graphpost.api.runtime import Runtime, outbox_state_for
+from graphpost.api.runtime import Runtime
 from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
+from graphpost.delivery.capture import outbox_state
 from graphpost.mail.send_batch import SubmissionBatcher
+# The one store type the edge holds: the database it opens for the app's lifetime and hands to the
+# domain, opaque to it.
 from graphpost.store.database import Database
 
 log = logging.getLogger("graphpost")
@@ -58,7 +61,7 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     signing_key = keys.load_or_create(settings.data_dir)
     app.state.runtime = Runtime(settings, database, TokenVerifier(signing_key),
-                                SubmissionBatcher(database, outbox_state_for(settings)))
+                                SubmissionBatcher(database, outbox_state(settings)))
     app.state.signing_key = signing_key  # the identity endpoint signs with it and publishes its JWKS
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []

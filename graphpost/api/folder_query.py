@@ -11,10 +11,10 @@ from fastapi import Request
 
 from graphpost.api.paging import count_asked, system_options, top_and_skip, url_with
 from graphpost.api.query_options import bound_options
+from graphpost.mail.types import FolderPage
 from graphpost.odata.entities import MAIL_FOLDER
 from graphpost.odata.query import CollectionQuery, SortKey
 from graphpost.odata.types import STRING
-from graphpost.store.mailbox import FolderPage
 
 # Graph lists folders by name (microsoftgraph/microsoft-graph-explorer-v4#2415 shows a list), 10 to a
 # page (microsoftgraph/microsoft-graph-docs-contrib#9037, microsoftgraph/microsoft-graph-docs#7653).

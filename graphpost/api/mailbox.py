@@ -9,14 +9,14 @@ from fastapi import Depends, Request
 from graphpost.api import users
 from graphpost.api.auth import authenticate
 from graphpost.api.runtime import Runtime, runtime, runtime_of
-from graphpost.store.directory import UserRow
+from graphpost.directory.types import User
 
 READ = ("Mail.Read", "Mail.ReadWrite")
 WRITE = ("Mail.ReadWrite",)
 SEND = ("Mail.Send",)
 
 
-async def mailbox_owner(request: Request, permissions: tuple[str, ...]) -> UserRow:
+async def mailbox_owner(request: Request, permissions: tuple[str, ...]) -> User:
     """The owner of the mailbox the path names, once the caller is authenticated and holds one
     of `permissions`. Routes take it as a dependency (below); the busiest calls it directly,
     which spares FastAPI's dependency solving."""
@@ -26,14 +26,14 @@ async def mailbox_owner(request: Request, permissions: tuple[str, ...]) -> UserR
                                      getattr(request.state, "signed_in_user", None))
 
 
-def _owner_needing(*permissions: str) -> Callable[..., Awaitable[UserRow]]:
+def _owner_needing(*permissions: str) -> Callable[..., Awaitable[User]]:
     # One dependency doing the whole check: FastAPI's dependency solving costs per dependency.
-    async def owner(request: Request) -> UserRow:
+    async def owner(request: Request) -> User:
         return await mailbox_owner(request, permissions)
     return owner
 
 
-Reader = Annotated[UserRow, Depends(_owner_needing(*READ))]
-Writer = Annotated[UserRow, Depends(_owner_needing(*WRITE))]
-Sender = Annotated[UserRow, Depends(_owner_needing(*SEND))]
+Reader = Annotated[User, Depends(_owner_needing(*READ))]
+Writer = Annotated[User, Depends(_owner_needing(*WRITE))]
+Sender = Annotated[User, Depends(_owner_needing(*SEND))]
 Rt = Annotated[Runtime, Depends(runtime)]

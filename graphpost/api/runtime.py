@@ -8,10 +8,11 @@ from fastapi import Request
 
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
+from graphpost.delivery.capture import outbox_state
 from graphpost.directory.recent import RecentLookups
+from graphpost.directory.types import App, User
 from graphpost.mail.send_batch import SubmissionBatcher
-from graphpost.store.directory import AppRow, UserRow
-from graphpost.store import outbox
+# The one store type the edge holds: the database handle it hands to the domain, opaque to it.
 from graphpost.store.database import Database
 
 
@@ -21,17 +22,13 @@ class Runtime:
     db: Database
     verifier: TokenVerifier
     submissions: SubmissionBatcher
-    recent_users: RecentLookups[UserRow] = field(default_factory=RecentLookups)
-    recent_apps: RecentLookups[AppRow] = field(default_factory=RecentLookups)
+    recent_users: RecentLookups[User] = field(default_factory=RecentLookups)
+    recent_apps: RecentLookups[App] = field(default_factory=RecentLookups)
 
     @property
     def outbox_state(self) -> str:
-        return outbox_state_for(self.settings)
-
-
-def outbox_state_for(settings: Settings) -> str:
-    """How external mail enters the outbox: queued for the relay, or captured without one."""
-    return outbox.QUEUED if settings.relay_host else outbox.CAPTURED
+        """How external mail enters the outbox: queued for the relay, or captured without one."""
+        return outbox_state(self.settings)
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphpost.api.resources import message_headers
+from graphpost.mail.types import Message
 from graphpost.odata.entities import MAIL_FOLDER, MESSAGE
 from graphpost.odata.types import EntityType
-from graphpost.store.mailbox import MessageRow
 
 _ALWAYS = ("@odata.etag", "id")
 
@@ -29,7 +30,7 @@ def selected(resource: dict[str, Any], select: tuple[str, ...], entity: EntityTy
     return shown
 
 
-def select_message(resource: dict[str, Any], row: MessageRow, select: tuple[str, ...] | None) -> dict[str, Any]:
+def select_message(resource: dict[str, Any], message: Message, select: tuple[str, ...] | None) -> dict[str, Any]:
     if select is None:
         return resource
     extra = {}
@@ -38,7 +39,7 @@ def select_message(resource: dict[str, Any], row: MessageRow, select: tuple[str,
         # such split, so it is the body (in the format the request prefers, like the body).
         extra["uniqueBody"] = resource.get("body")
     if "internetMessageHeaders" in select:
-        extra["internetMessageHeaders"] = row.data.get("internetMessageHeaders", [])
+        extra["internetMessageHeaders"] = message_headers(message)
     return selected(resource, select, MESSAGE, extra)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from graphpost.api.runtime import Runtime
 from graphpost.auth.permissions import Principal
 from graphpost.directory import service as directory
+from graphpost.directory.types import User
 from graphpost.errors import AccessDenied, AuthorizationRequestDenied, InvalidUser, MeRequiresDelegated, ResourceNotFound
-from graphpost.store.directory import UserRow
 
 READ_OTHER_USERS = frozenset({"User.ReadBasic.All", "User.Read.All"})
 
 
-async def signed_in_user(rt: Runtime, caller: Principal, known: UserRow | None = None) -> UserRow:
+async def signed_in_user(rt: Runtime, caller: Principal, known: User | None = None) -> User:
     if not caller.is_delegated or caller.user_id is None:
         raise MeRequiresDelegated()
     if known is not None and known.id == caller.user_id:
@@ -22,7 +22,7 @@ async def signed_in_user(rt: Runtime, caller: Principal, known: UserRow | None =
     return user
 
 
-async def directory_user(rt: Runtime, caller: Principal, ref: str) -> UserRow:
+async def directory_user(rt: Runtime, caller: Principal, ref: str) -> User:
     """A user resource (`/users/{ref}`) of the caller's tenant. As in Graph, reading another
     user's profile needs User.ReadBasic.All or User.Read.All; one's own needs nothing more."""
     user = await directory.find_user(rt.db, caller.tenant_id, ref)
@@ -33,7 +33,7 @@ async def directory_user(rt: Runtime, caller: Principal, ref: str) -> UserRow:
     return user
 
 
-async def mailbox_owner(rt: Runtime, caller: Principal, ref: str | None, known: UserRow | None = None) -> UserRow:
+async def mailbox_owner(rt: Runtime, caller: Principal, ref: str | None, known: User | None = None) -> User:
     """The owner of the mailbox a mail path names. A delegated caller reaches only its own
     mailbox (Graph: 403 for another user's); an application reaches any mailbox of its tenant."""
     if ref is None:

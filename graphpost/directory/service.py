@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.auth.certificates import AppCertificate
 from graphpost.auth.permissions import unknown_permissions
+from graphpost.directory.types import App, User
 from graphpost.mail import mailbox
 from graphpost.mail.nul import NUL
 from graphpost.store import directory as rows
@@ -37,8 +38,17 @@ class DirectoryError(Exception):
 
 @dataclass(frozen=True)
 class NewApp:
-    app: AppRow
+    app: App
     secret: str
+
+
+# The one place where the directory's rows become what it hands upwards (directory/types.py).
+def user_of(row: UserRow) -> User:
+    return User(row.id, row.tenant_id, row.user_principal_name, row.mail, row.display_name, row.account_enabled)
+
+
+def app_of(row: AppRow) -> App:
+    return App(row.client_id, row.tenant_id, row.display_name, row.permissions)
 
 
 def _now() -> datetime:
@@ -106,7 +116,7 @@ async def add_tenant(db: Database, domain: str, display_name: str | None, tenant
     return tenant_id
 
 
-async def add_user(db: Database, upn: str, display_name: str | None) -> UserRow:
+async def add_user(db: Database, upn: str, display_name: str | None) -> User:
     upn = upn.strip()
     local, _, domain = upn.partition("@")
     if not local or not domain or " " in upn:
@@ -121,7 +131,7 @@ async def add_user(db: Database, upn: str, display_name: str | None) -> UserRow:
         user = UserRow(str(uuid.uuid4()), tenant_id, upn, upn, display_name or _display_name_for(upn))
         await rows.insert_user(conn, user, _now())
         await mailbox.provision(conn, user.id, _now())
-    return user
+    return user_of(user)
 
 
 async def add_app(db: Database, display_name: str, permissions: list[str], domain: str | None,
@@ -150,7 +160,7 @@ async def add_app(db: Database, display_name: str, permissions: list[str], domai
         if certificate is not None:
             await rows.insert_app_certificate(conn, client_id, certificate.sha256, certificate.sha1, certificate.pem,
                                               _now())
-    return NewApp(app, secret)
+    return NewApp(app_of(app), secret)
 
 
 async def _existing_user(conn: AsyncConnection, upn: str) -> UserRow:
@@ -160,29 +170,29 @@ async def _existing_user(conn: AsyncConnection, upn: str) -> UserRow:
     return user
 
 
-async def remove_user(db: Database, upn: str) -> UserRow:
+async def remove_user(db: Database, upn: str) -> User:
     """Delete a user with its mailbox: folders, messages, attachments and mail still queued for it."""
     async with db.write() as conn:
         user = await _existing_user(conn, upn)
         await rows.delete_user(conn, user.id)
-    return user
+    return user_of(user)
 
 
-async def set_user_enabled(db: Database, upn: str, enabled: bool) -> UserRow:
+async def set_user_enabled(db: Database, upn: str, enabled: bool) -> User:
     """Graph's accountEnabled. As when an admin blocks sign-in in Microsoft 365, a disabled user's
     tokens are refused, and its mailbox still receives mail and keeps its data (Microsoft's "Block
     Microsoft 365 user accounts" page: blocking "doesn't stop the account from receiving email")."""
     async with db.write() as conn:
         user = await _existing_user(conn, upn)
         await rows.set_account_enabled(conn, user.id, enabled)
-    return replace(user, account_enabled=enabled)
+    return user_of(replace(user, account_enabled=enabled))
 
 
 # Entra's rule for a cloud-only user's password: 8 to 256 characters.
 MIN_PASSWORD, MAX_PASSWORD = 8, 256
 
 
-async def set_password(db: Database, upn: str, password: str) -> UserRow:
+async def set_password(db: Database, upn: str, password: str) -> User:
     """The password the user signs in with at the identity endpoint (kept as a scrypt hash)."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise DirectoryError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
@@ -190,29 +200,37 @@ async def set_password(db: Database, upn: str, password: str) -> UserRow:
     async with db.write() as conn:
         user = await _existing_user(conn, upn)
         await rows.set_password_hash(conn, user.id, hashed)
-    return user
+    return user_of(user)
 
 
-async def remove_app(db: Database, client_id: str) -> AppRow:
+async def remove_app(db: Database, client_id: str) -> App:
     async with db.write() as conn:
         app = await rows.app_by_client_id(conn, client_id)
         if app is None:
             raise DirectoryError(f"no app with client id {client_id} (see: graphpost app list)")
         await rows.delete_app(conn, app.client_id)
-    return app
+    return app_of(app)
 
 
-async def user_for_token(db: Database, tenant_id: str, user_id: str) -> UserRow | None:
+async def user_for_token(db: Database, tenant_id: str, user_id: str) -> User | None:
     """The signed-in user a delegated token names, if it still exists in that tenant, enabled."""
     async with db.read() as conn:
         user = await rows.user_by_id(conn, user_id)
-    return user if user is not None and user.tenant_id == tenant_id and user.account_enabled else None
+    return user_of(user) if user is not None and user.tenant_id == tenant_id and user.account_enabled else None
 
 
-async def app_for_token(db: Database, tenant_id: str, client_id: str) -> AppRow | None:
+async def app_for_token(db: Database, tenant_id: str, client_id: str) -> App | None:
     async with db.read() as conn:
         app = await rows.app_by_client_id(conn, client_id)
-    return app if app is not None and app.tenant_id == tenant_id else None
+    return app_of(app) if app is not None and app.tenant_id == tenant_id else None
+
+
+async def app_secret_matches(db: Database, client_id: str, secret: str) -> bool:
+    """Whether `secret` is the app's: its hash stays in the directory's row (scrypt costs tens of
+    milliseconds of CPU by design, so it is checked off the event loop)."""
+    async with db.read() as conn:
+        app = await rows.app_by_client_id(conn, client_id)
+    return app is not None and await asyncio.to_thread(secret_matches, secret, app.secret_hash)
 
 
 def _looks_like_guid(text: str) -> bool:
@@ -223,11 +241,11 @@ def _looks_like_guid(text: str) -> bool:
     return True
 
 
-async def find_user(db: Database, tenant_id: str, ref: str) -> UserRow | None:
+async def find_user(db: Database, tenant_id: str, ref: str) -> User | None:
     """A user of this tenant by id (GUID) or userPrincipalName, case-insensitively. Users of other
     tenants are never found: a tenant cannot even learn that they exist."""
     if NUL in ref:
         return None  # no user's name holds one (mail/nul.py), and PostgreSQL refuses to look it up
     async with db.read() as conn:
         user = await (rows.user_by_id(conn, ref) if _looks_like_guid(ref) else rows.user_by_upn(conn, ref))
-    return user if user is not None and user.tenant_id == tenant_id else None
+    return user_of(user) if user is not None and user.tenant_id == tenant_id else None

@@ -18,13 +18,13 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import BadRequest, ItemNotFound, RequestBodyRead, RequestTooLarge
-from graphpost.mail import ids, mime
+from graphpost.mail import ids, mapping, mime
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.model import parse_message
+from graphpost.mail.types import Attachment, MailboxOwner
 from graphpost.store import attachments as store
 from graphpost.store.attachments import AttachmentRow
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
 from graphpost.store.mailbox import MessageRow
 from graphpost.store import mailbox as messages_store
 
@@ -141,7 +141,7 @@ async def _touch(conn: AsyncConnection, message: MessageRow, at: datetime) -> No
     await messages_store.touch_message(conn, message.id, message.change_key, at)
 
 
-async def add(db: Database, owner: UserRow, message_id: str, payload: Any) -> AttachmentRow:
+async def add(db: Database, owner: MailboxOwner, message_id: str, payload: Any) -> Attachment:
     # In a thread: base64 to decode, or an item attachment's MIME to render (graphpost.mail.content).
     new = await asyncio.to_thread(parse_attachment, payload)
     async with db.write() as conn:
@@ -149,10 +149,10 @@ async def add(db: Database, owner: UserRow, message_id: str, payload: Any) -> At
         at = now()
         [row] = await store_new(conn, message.id, [new], at)
         await _touch(conn, message, at)
-    return row
+    return mapping.attachment(row)
 
 
-async def _existing(conn: AsyncConnection, owner: UserRow, message_id: str, attachment_id: str) -> AttachmentRow:
+async def _existing(conn: AsyncConnection, owner: MailboxOwner, message_id: str, attachment_id: str) -> AttachmentRow:
     message = await existing(conn, owner, message_id)
     row = await store.attachment(conn, message.id, attachment_id)
     if row is None:
@@ -164,21 +164,21 @@ async def content(conn: AsyncConnection, row: AttachmentRow) -> bytes:
     return await store.read_blob(conn, row.blob_id) if row.blob_id else b""
 
 
-async def list_with_content(db: Database, owner: UserRow, message_id: str) -> list[tuple[AttachmentRow, bytes]]:
+async def list_with_content(db: Database, owner: MailboxOwner, message_id: str) -> list[tuple[Attachment, bytes]]:
     async with db.read() as conn:
         message = await existing(conn, owner, message_id)
         rows = await store.attachments_of(conn, message.id)
-        return [(row, await content(conn, row) if row.kind == FILE else b"") for row in rows]
+        return [(mapping.attachment(row), await content(conn, row) if row.kind == FILE else b"") for row in rows]
 
 
-async def get_with_content(db: Database, owner: UserRow, message_id: str,
-                           attachment_id: str) -> tuple[AttachmentRow, bytes]:
+async def get_with_content(db: Database, owner: MailboxOwner, message_id: str,
+                           attachment_id: str) -> tuple[Attachment, bytes]:
     async with db.read() as conn:
         row = await _existing(conn, owner, message_id, attachment_id)
-        return row, (await content(conn, row) if row.kind == FILE else b"")
+        return mapping.attachment(row), (await content(conn, row) if row.kind == FILE else b"")
 
 
-async def delete(db: Database, owner: UserRow, message_id: str, attachment_id: str) -> None:
+async def delete(db: Database, owner: MailboxOwner, message_id: str, attachment_id: str) -> None:
     async with db.write() as conn:
         message = await existing(conn, owner, message_id, for_update=True)
         row = await store.attachment(conn, message.id, attachment_id)
@@ -189,8 +189,8 @@ async def delete(db: Database, owner: UserRow, message_id: str, attachment_id: s
         await _touch(conn, message, now())
 
 
-async def open_content(db: Database, owner: UserRow, message_id: str,
-                       attachment_id: str) -> tuple[AttachmentRow, AsyncIterator[bytes]]:
+async def open_content(db: Database, owner: MailboxOwner, message_id: str,
+                       attachment_id: str) -> tuple[Attachment, AsyncIterator[bytes]]:
     """The attachment and an iterator over its raw content (file bytes, or an item's MIME), read
     chunk by chunk in a transaction of its own."""
     async with db.read() as conn:
@@ -203,7 +203,7 @@ async def open_content(db: Database, owner: UserRow, message_id: str,
             async for chunk in store.stream_blob(conn, row.blob_id):
                 yield chunk
 
-    return row, chunks()
+    return mapping.attachment(row), chunks()
 
 
 async def mime_parts(conn: AsyncConnection, message_id: str) -> list[mime.MimeAttachment | mime.MimeItemAttachment]:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from graphpost.mail import ids
 from graphpost.mail.model import recipient_for
-from graphpost.store.directory import UserRow
+from graphpost.mail.types import MailboxOwner
 from graphpost.store.mailbox import MessageRow
 
 Kind = Literal["reply", "replyAll", "forward"]
@@ -248,7 +248,7 @@ def link_to_thread(draft: MessageRow, links: ThreadLinks) -> None:
 
 # --- the draft -------------------------------------------------------------------------------------------
 
-def reply_draft_fields(original: MessageRow, me: UserRow, kind: Kind, comment: str | None) -> dict[str, Any]:
+def reply_draft_fields(original: MessageRow, me: MailboxOwner, kind: Kind, comment: str | None) -> dict[str, Any]:
     """The Graph properties of a new reply, reply-all or forward draft, as `new_draft` takes
     them. A forward has no recipients of its own; the caller lays the request's `message`
     properties (and a forward's `toRecipients`) over these, as Graph does."""

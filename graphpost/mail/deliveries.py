@@ -29,7 +29,7 @@ from graphpost.store import directory as directory_store
 from graphpost.store import mailbox as store
 from graphpost.store import outbox
 from graphpost.store.attachments import AttachmentRow
-from graphpost.store.directory import UserRow
+from graphpost.mail.types import MailboxOwner
 from graphpost.store.mailbox import LocalRecipient, MessageRow
 from graphpost.store.schema import messages
 
@@ -44,7 +44,7 @@ _SUBMITTED_PROPERTIES = ("subject", "body", "from", "sender", "toRecipients", "c
 class Outgoing:
     """A message on its way out: stamped sent, with its unique recipients and its attachments,
     either stored already (`files`, a draft's) or given with it (`new_files`, a sendMail's)."""
-    owner: UserRow
+    owner: MailboxOwner
     sent: MessageRow
     recipients: list[str]
     files: list[AttachmentRow] = field(default_factory=list)

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import InvalidIdMalformed, ItemNotFound
 from graphpost.mail import ids
+from graphpost.mail.types import MailboxOwner
 from graphpost.store import mailbox as store
-from graphpost.store.directory import UserRow
 from graphpost.store.mailbox import MessageRow
 
 
@@ -17,7 +17,8 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def existing(conn: AsyncConnection, owner: UserRow, message_id: str, *, for_update: bool = False) -> MessageRow:
+async def existing(conn: AsyncConnection, owner: MailboxOwner, message_id: str, *,
+                   for_update: bool = False) -> MessageRow:
     """The message `message_id` of this mailbox; Graph's 400 for a malformed id, 404 if absent
     (also when it belongs to another mailbox: ids never leak across mailboxes)."""
     if not ids.is_well_formed(message_id):

@@ -14,12 +14,13 @@ from graphpost.errors import (DeleteDistinguishedFolder, FolderExists, ItemNotFo
                               MoveDistinguishedFolder, RenameDistinguishedFolder)
 from graphpost.mail import folders as well_known
 from graphpost.mail import ids
-from graphpost.mail import lookup
+from graphpost.mail import lookup, mapping
+from graphpost.mail.types import Folder, FolderPage
 from graphpost.odata.query import CollectionQuery
 from graphpost.store import attachments as attachment_store
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
-from graphpost.store.mailbox import FolderPage, FolderRow, MessageRow
+from graphpost.store.mailbox import FolderRow, MessageRow
 
 
 async def provision(conn: AsyncConnection, user_id: str, now: datetime) -> None:
@@ -49,14 +50,15 @@ async def child_folders(db: Database, user_id: str, parent_ref: str, *, include_
     The page, and its count when asked, come from one snapshot."""
     async with db.read() as conn:
         parent = await find_folder(conn, user_id, parent_ref, counted=False)
-        return await store.child_folders(conn, user_id, parent.id, include_hidden=include_hidden, query=query)
+        page = await store.child_folders(conn, user_id, parent.id, include_hidden=include_hidden, query=query)
+    return mapping.folder_page(page)
 
 
-async def get_folder(db: Database, user_id: str, ref: str, parent_ref: str | None = None) -> FolderRow:
+async def get_folder(db: Database, user_id: str, ref: str, parent_ref: str | None = None) -> Folder:
     """A folder; with `parent_ref` (`…/mailFolders/{parent}/childFolders/{ref}`) it must be a
     child of that folder."""
     async with db.read() as conn:
-        return await _target(conn, user_id, ref, parent_ref, counted=True)
+        return mapping.folder(await _target(conn, user_id, ref, parent_ref, counted=True))
 
 
 async def _target(conn: AsyncConnection, user_id: str, ref: str, parent_ref: str | None, *,
@@ -75,13 +77,13 @@ async def _check_free(conn: AsyncConnection, user_id: str, parent_id: str, name:
         raise FolderExists()
 
 
-async def _counted(conn: AsyncConnection, user_id: str, folder_id: str) -> FolderRow:
+async def _counted(conn: AsyncConnection, user_id: str, folder_id: str) -> Folder:
     found = await store.folder(conn, user_id, folder_id=folder_id)
     assert found is not None  # written in this very transaction
-    return found
+    return mapping.folder(found)
 
 
-async def create_folder(db: Database, user_id: str, parent_ref: str, payload: dict[str, Any]) -> FolderRow:
+async def create_folder(db: Database, user_id: str, parent_ref: str, payload: dict[str, Any]) -> Folder:
     """`POST …/mailFolders` (parent msgfolderroot) and `POST …/mailFolders/{ref}/childFolders`."""
     given = well_known.parse_folder(payload)
     name = well_known.checked_name(given.display_name)
@@ -97,7 +99,7 @@ async def create_folder(db: Database, user_id: str, parent_ref: str, payload: di
 
 
 async def update_folder(db: Database, user_id: str, ref: str, payload: dict[str, Any],
-                        parent_ref: str | None = None) -> FolderRow:
+                        parent_ref: str | None = None) -> Folder:
     """`PATCH`: only displayName can change (isHidden is fixed at creation; the rest is computed)."""
     given = well_known.parse_folder(payload)
     name = well_known.checked_name(given.display_name) if "display_name" in given.model_fields_set else None
@@ -141,7 +143,7 @@ async def _purge(conn: AsyncConnection, user_id: str, folder: FolderRow) -> None
     await store.delete_folders(conn, tree)
 
 
-async def move_folder(db: Database, user_id: str, ref: str, destination_ref: str) -> FolderRow:
+async def move_folder(db: Database, user_id: str, ref: str, destination_ref: str) -> Folder:
     """`POST …/mailFolders/{ref}/move`: the folder, with everything in it, under `destination_ref`.
     Its id and its messages' ids stay (only its parent changes)."""
     async with db.write() as conn:
@@ -165,7 +167,7 @@ async def _destination_outside(conn: AsyncConnection, user_id: str, folder: Fold
     return destination
 
 
-async def copy_folder(db: Database, user_id: str, ref: str, destination_ref: str) -> FolderRow:
+async def copy_folder(db: Database, user_id: str, ref: str, destination_ref: str) -> Folder:
     """`POST …/mailFolders/{ref}/copy`: a new folder under `destination_ref` holding copies of
     everything in this one: its subfolders, its messages (new ids, as a message copy has) and
     their attachments (new rows sharing the content). A well-known folder may be copied (the copy

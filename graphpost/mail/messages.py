@@ -11,17 +11,17 @@ from typing import Any
 
 from graphpost.errors import (InvalidInternetMessageHeader, InvalidPropertyUpdateSentMessage, InvalidRequest,
                              IrresolvableConflict)
-from graphpost.mail import attachments, ids, mime
+from graphpost.mail import attachments, ids, mapping, mime
 from graphpost.mail.content import MessageContent
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.mailbox import find_folder
 from graphpost.mail.model import DRAFT_ONLY, costly_to_parse, parse_message
 from graphpost.mail.preview import body_preview
+from graphpost.mail.types import MailboxOwner, Message, MessagePage
 from graphpost.odata.query import CollectionQuery
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
-from graphpost.store.mailbox import MessagePage, MessageRow
+from graphpost.store.mailbox import MessageRow
 
 # Columns that mirror a Graph property, by the property's name.
 _COLUMN_OF = {"subject": "subject", "isRead": "is_read", "importance": "importance",
@@ -68,7 +68,7 @@ def _apply(row: MessageRow, given: dict[str, Any]) -> None:
         row.from_address = sender["emailAddress"]["address"].lower() if sender else None
 
 
-def new_draft(owner: UserRow, folder_id: str, given: dict[str, Any], at: datetime) -> MessageRow:
+def new_draft(owner: MailboxOwner, folder_id: str, given: dict[str, Any], at: datetime) -> MessageRow:
     row = MessageRow(
         id=ids.new_message_id(), user_id=owner.id, folder_id=folder_id, change_key=ids.new_change_key(),
         # Graph stamps a draft's received and sent times with its creation time.
@@ -88,7 +88,7 @@ def new_draft(owner: UserRow, folder_id: str, given: dict[str, Any], at: datetim
     return row
 
 
-def draft_from(owner: UserRow, folder_id: str, content: MessageContent, at: datetime) -> MessageRow:
+def draft_from(owner: MailboxOwner, folder_id: str, content: MessageContent, at: datetime) -> MessageRow:
     row = new_draft(owner, folder_id, content.given, at)
     if content.in_reply_to:
         row.data["inReplyTo"] = content.in_reply_to
@@ -97,7 +97,8 @@ def draft_from(owner: UserRow, folder_id: str, content: MessageContent, at: date
     return row
 
 
-async def create_draft(db: Database, owner: UserRow, content: MessageContent, folder_ref: str = "drafts") -> MessageRow:
+async def create_draft(db: Database, owner: MailboxOwner, content: MessageContent,
+                       folder_ref: str = "drafts") -> Message:
     async with db.write() as conn:
         folder = await find_folder(conn, owner.id, folder_ref, counted=False)
         at = now()
@@ -106,7 +107,7 @@ async def create_draft(db: Database, owner: UserRow, content: MessageContent, fo
         if content.attachments:
             await attachments.store_new(conn, row.id, content.attachments, at)
             row.has_attachments = any(not new.is_inline for new in content.attachments)
-    return row
+    return mapping.message(row)
 
 
 def snapshot(row: MessageRow) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def snapshot(row: MessageRow) -> dict[str, Any]:
             "sentDateTime": row.sent_at.isoformat() if row.sent_at else None}
 
 
-async def message_mime(db: Database, owner: UserRow, message_id: str) -> bytes:
+async def message_mime(db: Database, owner: MailboxOwner, message_id: str) -> bytes:
     """`GET …/messages/{id}/$value`: the message as RFC 5322, Bcc included (this is the owner's copy)."""
     async with db.read() as conn:
         row = await existing(conn, owner, message_id)
@@ -128,17 +129,18 @@ async def message_mime(db: Database, owner: UserRow, message_id: str) -> bytes:
                                    references=row.data.get("references") or ())
 
 
-async def get_message(db: Database, owner: UserRow, message_id: str) -> MessageRow:
+async def get_message(db: Database, owner: MailboxOwner, message_id: str) -> Message:
     async with db.read() as conn:
-        return await existing(conn, owner, message_id)
+        return mapping.message(await existing(conn, owner, message_id))
 
 
-async def list_messages(db: Database, owner: UserRow, folder_ref: str | None,
+async def list_messages(db: Database, owner: MailboxOwner, folder_ref: str | None,
                         query: CollectionQuery) -> MessagePage:
     """A page of the mailbox's messages (or one folder's) that `query` selects, in one snapshot."""
     async with db.read() as conn:
         folder_id = (await find_folder(conn, owner.id, folder_ref, counted=False)).id if folder_ref else None
-        return await store.message_page(conn, owner.id, folder_id, query)
+        page = await store.message_page(conn, owner.id, folder_id, query)
+    return mapping.message_page(page)
 
 
 def check_change_key(row: MessageRow, expected: frozenset[str] | None) -> None:
@@ -147,8 +149,8 @@ def check_change_key(row: MessageRow, expected: frozenset[str] | None) -> None:
         raise IrresolvableConflict()
 
 
-async def update_message(db: Database, owner: UserRow, message_id: str, payload: Any,
-                         expected: frozenset[str] | None = None) -> MessageRow:
+async def update_message(db: Database, owner: MailboxOwner, message_id: str, payload: Any,
+                         expected: frozenset[str] | None = None) -> Message:
     # In a thread when large (graphpost.mail.content): it would hold up the other requests.
     _, given = await asyncio.to_thread(parse_message, payload) if costly_to_parse(payload) else parse_message(payload)
     async with db.write() as conn:
@@ -161,10 +163,10 @@ async def update_message(db: Database, owner: UserRow, message_id: str, payload:
         updated.change_key = ids.new_change_key()
         updated.modified_at = now()
         await store.replace_message(conn, row.id, updated)
-    return updated
+    return mapping.message(updated)
 
 
-async def delete_message(db: Database, owner: UserRow, message_id: str,
+async def delete_message(db: Database, owner: MailboxOwner, message_id: str,
                          expected: frozenset[str] | None = None) -> None:
     """Graph's DELETE is a soft delete: the item moves to Recoverable Items and its id stops
     answering in the mailbox."""

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import copy as copying
 
-from graphpost.mail import ids
+from graphpost.mail import ids, mapping
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.mailbox import find_folder
+from graphpost.mail.types import MailboxOwner, Message
 from graphpost.store import attachments as attachment_store
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
-from graphpost.store.mailbox import MessageRow
 
 
-async def move(db: Database, owner: UserRow, message_id: str, destination: str) -> MessageRow:
+async def move(db: Database, owner: MailboxOwner, message_id: str, destination: str) -> Message:
     """The message in `destination` (a folder id or well-known name). As in Exchange, its id
     changes with the move, while its immutable id stays; its attachments follow the new id."""
     async with db.write() as conn:
@@ -26,10 +25,10 @@ async def move(db: Database, owner: UserRow, message_id: str, destination: str) 
         row.change_key = ids.new_change_key()
         row.modified_at = now()
         await store.replace_message(conn, old_id, row)
-    return row
+    return mapping.message(row)
 
 
-async def copy(db: Database, owner: UserRow, message_id: str, destination: str) -> MessageRow:
+async def copy(db: Database, owner: MailboxOwner, message_id: str, destination: str) -> Message:
     """A new message in `destination`, with ids of its own and the same content and attachments
     (the attachment rows are new, their content is shared)."""
     async with db.write() as conn:
@@ -45,4 +44,4 @@ async def copy(db: Database, owner: UserRow, message_id: str, destination: str) 
         files = await attachment_store.attachments_of(conn, original.id)
         await attachment_store.insert_attachments(
             conn, attachment_store.copies_for(files, row.id, [ids.new_attachment_id() for _ in files]))
-    return row
+    return mapping.message(row)

@@ -9,16 +9,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.errors import ErrorInvalidParameter, RequestBodyRead
-from graphpost.mail import compose, ids
+from graphpost.mail import compose, ids, mapping
 from graphpost.mail.compose import Kind
 from graphpost.mail.lookup import existing, now
 from graphpost.mail.messages import new_draft
 from graphpost.mail.model import parse_message
 from graphpost.mail.submission import submit_draft
+from graphpost.mail.types import MailboxOwner, Message
 from graphpost.store import attachments as attachment_store
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
 from graphpost.store.mailbox import MessageRow
 
 
@@ -46,7 +46,7 @@ class ResponseRequest:
         return cls(comment, message, to_recipients)
 
 
-async def _compose(conn: AsyncConnection, owner: UserRow, message_id: str, kind: Kind,
+async def _compose(conn: AsyncConnection, owner: MailboxOwner, message_id: str, kind: Kind,
                    request: ResponseRequest) -> MessageRow:
     original = await existing(conn, owner, message_id)
     at = now()
@@ -66,13 +66,13 @@ async def _compose(conn: AsyncConnection, owner: UserRow, message_id: str, kind:
     return draft
 
 
-async def create_response(db: Database, owner: UserRow, message_id: str, kind: Kind,
-                          request: ResponseRequest) -> MessageRow:
+async def create_response(db: Database, owner: MailboxOwner, message_id: str, kind: Kind,
+                          request: ResponseRequest) -> Message:
     async with db.write() as conn:
-        return await _compose(conn, owner, message_id, kind, request)
+        return mapping.message(await _compose(conn, owner, message_id, kind, request))
 
 
-async def respond(db: Database, owner: UserRow, message_id: str, kind: Kind, request: ResponseRequest,
+async def respond(db: Database, owner: MailboxOwner, message_id: str, kind: Kind, request: ResponseRequest,
                   outbox_state: str) -> None:
     """Compose and send in one transaction: either the reply goes out, or nothing is left behind."""
     async with db.write() as conn:

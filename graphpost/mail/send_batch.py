@@ -13,7 +13,8 @@ from graphpost.mail.deliveries import Outgoing
 from graphpost.mail.known import KnownMailboxes
 from graphpost.mail.submission import prepare_send_mail, write_send_mails
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow, user_by_id
+from graphpost.mail.types import MailboxOwner
+from graphpost.store.directory import user_by_id
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class SubmissionBatcher:
         self._writers: set[asyncio.Task[None]] = set()
         self.known = KnownMailboxes()  # shared with the send path (api/routes/send.py)
 
-    async def send_mail(self, owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> None:
+    async def send_mail(self, owner: MailboxOwner, content: MessageContent, save_to_sent_items: bool) -> None:
         outgoing = prepare_send_mail(owner, content, save_to_sent_items)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(PendingSend(outgoing, done))

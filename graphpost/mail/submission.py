@@ -29,11 +29,11 @@ from graphpost.mail.recipients import check_submittable
 from graphpost.store import attachments as attachment_store
 from graphpost.store import bulk
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
+from graphpost.mail.types import MailboxOwner
 from graphpost.store.mailbox import MessageRow
 
 
-def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
+def _stamp_sent(row: MessageRow, owner: MailboxOwner, at: datetime) -> None:
     """Turn a draft into the sent message, in place."""
     sender = recipient_for(owner.display_name, owner.mail)
     given_from = row.data.get("from")
@@ -48,7 +48,7 @@ def _stamp_sent(row: MessageRow, owner: UserRow, at: datetime) -> None:
     row.change_key = ids.new_change_key()
 
 
-async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow, outbox_state: str,
+async def submit_draft(conn: AsyncConnection, owner: MailboxOwner, draft: MessageRow, outbox_state: str,
                        known: KnownMailboxes | None = None) -> None:
     """Send a draft inside the caller's transaction; `known` is the app's memory of local
     recipients and Sent Items folders (mail/known.py), when the caller has it."""
@@ -66,7 +66,7 @@ async def submit_draft(conn: AsyncConnection, owner: UserRow, draft: MessageRow,
     await bulk.write(conn, deliveries.writes(batch, await deliveries.look_up(conn, batch, known), at, outbox_state))
 
 
-async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state: str,
+async def send_draft(db: Database, owner: MailboxOwner, message_id: str, outbox_state: str,
                      known: KnownMailboxes | None = None) -> None:
     known = known or KnownMailboxes()
     try:
@@ -81,7 +81,7 @@ async def send_draft(db: Database, owner: UserRow, message_id: str, outbox_state
                                known)
 
 
-def prepare_send_mail(owner: UserRow, content: MessageContent, save_to_sent_items: bool) -> Outgoing:
+def prepare_send_mail(owner: MailboxOwner, content: MessageContent, save_to_sent_items: bool) -> Outgoing:
     """Everything that can refuse a sendMail, done before any lock is taken."""
     at = now()
     sent = draft_from(owner, "", content, at)

@@ -21,11 +21,11 @@ from graphpost.errors import (BadRequest, ErrorInvalidParameter, GraphError, Inv
                               ItemNotFound, RangeNotSatisfiable, RequestTooLarge)
 from graphpost.mail import ids
 from graphpost.mail.lookup import existing, now
+from graphpost.mail.types import MailboxOwner
 from graphpost.store import attachments as store
 from graphpost.store import mailbox as messages_store
 from graphpost.store.attachments import AttachmentRow, UploadSessionRow
 from graphpost.store.database import Database
-from graphpost.store.directory import UserRow
 
 MIN_SIZE = 2 * 1024 * 1024        # below this Graph answers ErrorAttachmentSizeShouldNotBeLessThanMinimumSize
 MAX_SIZE = 150 * 1024 * 1024
@@ -76,7 +76,7 @@ class Finished:
     user_id: str
 
 
-async def create(db: Database, owner: UserRow, message_id: str, item: Any, server: str) -> SessionState:
+async def create(db: Database, owner: MailboxOwner, message_id: str, item: Any, server: str) -> SessionState:
     if not isinstance(item, dict):
         raise ErrorInvalidParameter("The 'AttachmentItem' parameter is required.")
     fields = {key.lower(): value for key, value in item.items()}

@@ -37,32 +37,34 @@ async def list_attachments(request: Request, message_id: str, owner: Reader, rt:
     beta = is_beta(request)
     return await _encoded(sum(len(content) for _, content in found), lambda: GraphJSONResponse(
         {"@odata.context": _context(request, message_id, False),
-         "value": [attachment_resource(row, content, beta) for row, content in found]}))
+         "value": [attachment_resource(attachment, content, beta) for attachment, content in found]}))
 
 
 @router.post("/messages/{message_id}/attachments", status_code=201)
 async def add_attachment(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
     payload = await json_object(request)
-    row = await attachments.add(rt.db, owner, message_id, payload)
-    content = attachments.parse_attachment(payload).content if row.kind == "file" else b""
+    added = await attachments.add(rt.db, owner, message_id, payload)
+    content = attachments.parse_attachment(payload).content if added.kind == "file" else b""
     return GraphJSONResponse({"@odata.context": _context(request, message_id, True),
-                              **attachment_resource(row, content or b"", is_beta(request))}, status_code=201)
+                              **attachment_resource(added, content or b"", is_beta(request))}, status_code=201)
 
 
 @router.get("/messages/{message_id}/attachments/{attachment_id}")
 async def get_attachment(request: Request, message_id: str, attachment_id: str, owner: Reader,
                          rt: Rt) -> GraphJSONResponse:
-    row, content = await attachments.get_with_content(rt.db, owner, message_id, attachment_id)
+    attachment, content = await attachments.get_with_content(rt.db, owner, message_id, attachment_id)
     return await _encoded(len(content), lambda: GraphJSONResponse(
-        {"@odata.context": _context(request, message_id, True), **attachment_resource(row, content, is_beta(request))}))
+        {"@odata.context": _context(request, message_id, True),
+         **attachment_resource(attachment, content, is_beta(request))}))
 
 
 @router.get("/messages/{message_id}/attachments/{attachment_id}/$value")
 async def attachment_value(message_id: str, attachment_id: str, owner: Reader, rt: Rt) -> StreamingResponse:
-    row, chunks = await attachments.open_content(rt.db, owner, message_id, attachment_id)
-    media_type = row.content_type or ("message/rfc822" if row.kind == "item" else "application/octet-stream")
+    attachment, chunks = await attachments.open_content(rt.db, owner, message_id, attachment_id)
+    media_type = attachment.content_type or ("message/rfc822" if attachment.kind == "item"
+                                             else "application/octet-stream")
     # Content-Type given as a header: as media_type, Starlette would add a charset of its own.
-    return StreamingResponse(chunks, headers={"Content-Type": media_type, "Content-Length": str(row.size)})
+    return StreamingResponse(chunks, headers={"Content-Type": media_type, "Content-Length": str(attachment.size)})
 
 
 @router.delete("/messages/{message_id}/attachments/{attachment_id}", status_code=204)

@@ -16,16 +16,16 @@ from graphpost.api.routes.messages import list_folder_messages
 from graphpost.api.selection import select_folder, selected_path
 from graphpost.mail import folders as well_known
 from graphpost.mail import mailbox
+from graphpost.mail.types import Folder
 from graphpost.odata.entities import MAIL_FOLDER
-from graphpost.store.mailbox import FolderRow
 
 router = APIRouter()
 
 
-def _entity(request: Request, row: FolderRow, fragment: str, status: int = 200) -> GraphJSONResponse:
+def _entity(request: Request, folder: Folder, fragment: str, status: int = 200) -> GraphJSONResponse:
     select = requested_select(request, MAIL_FOLDER)
     context = odata_context(request, f"{owner_path(request)}/{selected_path(fragment, select)}/$entity")
-    return GraphJSONResponse({"@odata.context": context, **select_folder(folder_resource(row), select)},
+    return GraphJSONResponse({"@odata.context": context, **select_folder(folder_resource(folder), select)},
                              status_code=status)
 
 
@@ -34,7 +34,7 @@ async def _children(request: Request, owner: Reader, rt: Rt, parent_ref: str, fr
     page = await mailbox.child_folders(rt.db, owner.id, parent_ref, include_hidden=hidden_folders_asked(request),
                                        query=query)
     context = odata_context(request, f"{owner_path(request)}/{selected_path(fragment, query.select)}")
-    items = [select_folder(folder_resource(row), query.select) for row in page.rows]
+    items = [select_folder(folder_resource(folder), query.select) for folder in page.folders]
     return GraphJSONResponse(folder_collection(request, context, items, query, page))
 
 

@@ -15,17 +15,17 @@ from graphpost.api.resources import message_resource, odata_context, owner_path,
 from graphpost.api.responses import GraphJSONResponse
 from graphpost.api.selection import select_message, selected_path
 from graphpost.mail import messages, moves
+from graphpost.mail.types import Message
 from graphpost.odata.entities import MESSAGE
-from graphpost.store.mailbox import MessageRow
 
 router = APIRouter()
 
 
-def entity(request: Request, row: MessageRow, status: int = 200) -> GraphJSONResponse:
+def entity(request: Request, message: Message, status: int = 200) -> GraphJSONResponse:
     select = requested_select(request, MESSAGE)
     context = odata_context(request, f"{owner_path(request)}/{selected_path('messages', select)}/$entity")
     prefer = preferences(request)
-    resource = select_message(message_resource(row, server_root(request), prefer), row, select)
+    resource = select_message(message_resource(message, server_root(request), prefer), message, select)
     return GraphJSONResponse({"@odata.context": context, **resource}, status_code=status, headers=prefer.applied())
 
 
@@ -36,7 +36,8 @@ async def _list(request: Request, owner: Reader, rt: Rt, folder_ref: str | None)
     suffix = f"mailFolders('{folder_ref}')/messages" if folder_ref else "messages"
     context = odata_context(request, f"{owner_path(request)}/{selected_path(suffix, query.select)}")
     prefer = preferences(request)
-    items = [select_message(message_resource(row, server, prefer), row, query.select) for row in page.rows]
+    items = [select_message(message_resource(message, server, prefer), message, query.select)
+             for message in page.messages]
     return GraphJSONResponse(keyset_collection(request, context, items, page.count, page.next),
                              headers=prefer.applied())
 
@@ -53,14 +54,14 @@ async def list_folder_messages(request: Request, folder_ref: str, owner: Reader,
 
 @router.post("/messages", status_code=201)
 async def create_message(request: Request, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await messages.create_draft(rt.db, owner, await message_content(request))
-    return entity(request, row, 201)
+    draft = await messages.create_draft(rt.db, owner, await message_content(request))
+    return entity(request, draft, 201)
 
 
 @router.post("/mailFolders/{folder_ref}/messages", status_code=201)
 async def create_folder_message(request: Request, folder_ref: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await messages.create_draft(rt.db, owner, await message_content(request), folder_ref)
-    return entity(request, row, 201)
+    draft = await messages.create_draft(rt.db, owner, await message_content(request), folder_ref)
+    return entity(request, draft, 201)
 
 
 @router.get("/messages/{message_id}")
@@ -70,8 +71,8 @@ async def get_message(request: Request, message_id: str, owner: Reader, rt: Rt) 
 
 @router.patch("/messages/{message_id}")
 async def update_message(request: Request, message_id: str, owner: Writer, rt: Rt) -> GraphJSONResponse:
-    row = await messages.update_message(rt.db, owner, message_id, await json_object(request), if_match(request))
-    return entity(request, row)
+    updated = await messages.update_message(rt.db, owner, message_id, await json_object(request), if_match(request))
+    return entity(request, updated)
 
 
 @router.get("/messages/{message_id}/$value")
