@@ -114,7 +114,7 @@ async def test_the_fast_path_serves_the_send_mail_routes_of_the_table(settings: 
                              base_url="http://graph.test")
     async with http:
         served = await http.post("/v1.0/groups/g1/sendMail", json={"message": MESSAGE})
-        routed = await http.post("/v1.0/groups/g1/messages/m1/send", json={})
+        await http.post("/v1.0/groups/g1/messages/m1/send", json={})
     assert_graph_error(served, 401, "InvalidAuthenticationToken")
     assert recorder.paths == ["/v1.0/groups/g1/messages/m1/send"]
 
