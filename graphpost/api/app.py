@@ -13,7 +13,8 @@ from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
-from graphpost.api.routes import attachments, batch, folders, identity, messages, replies, send, uploads, users
+from graphpost.api.routes import (attachments, batch, folders, identity, messages, replies, send, sign_in,
+                                  uploads, users)
 from graphpost.api.runtime import Runtime
 from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
@@ -74,6 +75,7 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     app.state.route_templates += [getattr(route, "path", "") for route in uploads.router.routes]
     # The identity endpoint lives at the root too, as Entra ID's does (docs/identity.md).
     app.include_router(identity.router)
+    app.include_router(sign_in.router)  # its sign-in pages and device code endpoint
     errors.install(app)
     app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)

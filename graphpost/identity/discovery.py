@@ -53,6 +53,7 @@ def openid_configuration(base: str, tenant: TenantRef) -> dict[str, Any]:
         "issuer": issuer(base, tenant),
         "request_uri_parameter_supported": False,
         "authorization_endpoint": f"{url}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{url}/oauth2/v2.0/devicecode",  # MSAL's device flow needs it
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username",
                              "name", "tid", "ver", "at_hash", "c_hash", "email"],
         "tenant_region_scope": "NA",

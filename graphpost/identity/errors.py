@@ -121,3 +121,94 @@ def unknown_user(username: str, tenant: str) -> EntraError:
 
 def user_disabled() -> EntraError:
     return EntraError(400, "invalid_grant", 50057, "The user account is disabled.")
+
+
+# The sign-in grants: authorization code, refresh token, device code.
+
+def unsupported_response_type(response_type: str) -> EntraError:
+    return EntraError(400, "unsupported_response_type", 70005,
+                      f"The provided value for the input parameter 'response_type' ({response_type}) is not "
+                      "allowed for this request. Expected value: code.")
+
+
+def redirect_uri_mismatch(redirect_uri: str, client_id: str) -> EntraError:
+    return EntraError(400, "invalid_request", 50011,
+                      f"The redirect URI '{redirect_uri}' specified in the request does not match the redirect "
+                      f"URIs configured for the application '{client_id}'. graphpost accepts loopback redirect "
+                      "URIs (http://localhost or http://127.0.0.1, any port).")
+
+
+def invalid_code_challenge(reason: str) -> EntraError:
+    return EntraError(400, "invalid_request", 501491, f"Invalid code_challenge parameter. {reason}")
+
+
+def user_declined() -> EntraError:
+    return EntraError(400, "access_denied", 65004, "User declined to consent to access the app.")
+
+
+def grant_expired() -> EntraError:
+    return EntraError(400, "invalid_grant", 70008,
+                      "The provided authorization code or refresh token has expired due to inactivity. Send a new "
+                      "interactive authorization request for this user and resource.")
+
+
+def code_redeemed() -> EntraError:
+    # Unknown and already used look the same: graphpost keeps no row of a code once redeemed.
+    return EntraError(400, "invalid_grant", 54005,
+                      "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use "
+                      "an existing refresh token.")
+
+
+def grant_of_another_client() -> EntraError:
+    return EntraError(400, "invalid_grant", 70000,
+                      "Provided grant is invalid or malformed. It was issued to another client.")
+
+
+def redirect_uri_differs() -> EntraError:
+    return EntraError(400, "invalid_grant", 500112,
+                      "The reply address does not match the reply address provided when requesting Authorization "
+                      "code.")
+
+
+def code_verifier_mismatch() -> EntraError:
+    return EntraError(400, "invalid_grant", 501481,
+                      "The Code_Verifier does not match the code_challenge supplied in the authorization request.")
+
+
+def refresh_token_revoked() -> EntraError:
+    return EntraError(400, "invalid_grant", 50173,
+                      "The provided grant has expired due to it being revoked, a fresh auth token is needed. The "
+                      "user might have changed or reset their password, or the refresh token was used already.")
+
+
+def scope_not_granted(scope: str) -> EntraError:
+    return EntraError(400, "invalid_grant", 65001,
+                      f"The user or administrator has not consented to use the application with the scope {scope}. "
+                      "Send an interactive authorization request for this user and resource.")
+
+
+def authorization_pending() -> EntraError:
+    return EntraError(400, "authorization_pending", 70016,
+                      "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+
+
+def slow_down() -> EntraError:
+    return EntraError(400, "slow_down", 70016, "OAuth 2.0 device flow error. Polled too often: slow down.")
+
+
+def device_code_expired() -> EntraError:
+    return EntraError(400, "expired_token", 70019, "Verification code expired.")
+
+
+def device_declined() -> EntraError:
+    return EntraError(400, "authorization_declined", 70000, "The end user denied the authorization request.")
+
+
+def bad_device_code() -> EntraError:
+    return EntraError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: unknown device_code.")
+
+
+def login_required() -> EntraError:
+    # prompt=none: graphpost keeps no browser session, so a silent sign-in always needs the page.
+    return EntraError(400, "login_required", 50058,
+                      "A silent sign-in request was sent but no user is signed in.")

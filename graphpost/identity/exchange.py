@@ -21,6 +21,7 @@ class IssuedToken:
     scope: str | None = None       # granted scopes, for delegated grants
     id_token: str | None = None    # when `openid` was asked for
     client_info: str | None = None  # when the client sent client_info=1, as MSAL does
+    refresh_token: str | None = None  # when offline_access was asked for, on a user's grant
 
     def as_json(self) -> dict[str, Any]:
         # Entra's answer, field for field and in its order.
@@ -29,6 +30,8 @@ class IssuedToken:
             answer["scope"] = self.scope
         answer.update({"expires_in": self.expires_in, "ext_expires_in": self.expires_in,
                        "access_token": self.access_token})
+        if self.refresh_token is not None:
+            answer["refresh_token"] = self.refresh_token
         if self.id_token is not None:
             answer["id_token"] = self.id_token
         if self.client_info is not None:

@@ -1,6 +1,7 @@
 """The token endpoint's grants. Client credentials: an app authenticates as itself and gets an
 application token for a resource's `/.default` scope, carrying the permissions granted to it.
-The password grant is in password.py."""
+The password grant is in password.py, the authorization code grant in authorization.py, the
+refresh token grant in refresh.py, the device code grant in device_codes.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 
 from graphpost.auth import tokens
 from graphpost.auth.keys import SigningKey
-from graphpost.identity import clients, errors
+from graphpost.identity import authorization, clients, device_codes, errors, refresh
 from graphpost.identity.exchange import IssuedToken, TokenRequest
 from graphpost.identity.password import password_grant
 from graphpost.identity.resources import DEFAULT_SUFFIX, MAX_SCOPE, Resource, resource_named
@@ -16,6 +17,8 @@ from graphpost.identity.tenants import TenantRef
 from graphpost.store.database import Database
 
 CLIENT_CREDENTIALS, PASSWORD = "client_credentials", "password"
+AUTHORIZATION_CODE, REFRESH_TOKEN = "authorization_code", "refresh_token"
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 async def token(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
@@ -27,6 +30,12 @@ async def token(db: Database, key: SigningKey, lifetime: timedelta, tenant: Tena
         return await client_credentials(db, key, lifetime, tenant, request)
     if grant_type == PASSWORD:
         return await password_grant(db, key, lifetime, tenant, request)
+    if grant_type == AUTHORIZATION_CODE:
+        return await authorization.code_grant(db, key, lifetime, tenant, request)
+    if grant_type == REFRESH_TOKEN:
+        return await refresh.refresh_grant(db, key, lifetime, tenant, request)
+    if grant_type == DEVICE_CODE:
+        return await device_codes.device_grant(db, key, lifetime, tenant, request)
     raise errors.unsupported_grant_type(grant_type[:100])
 
 

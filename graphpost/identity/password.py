@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from graphpost.auth import tokens
 from graphpost.auth.keys import SigningKey
-from graphpost.identity import clients, discovery, errors, scopes
+from graphpost.identity import clients, discovery, errors, refresh_tokens, scopes
 from graphpost.identity.exchange import IssuedToken, TokenRequest
 from graphpost.identity.id_tokens import client_info, issue_id_token
 from graphpost.identity.tenants import TenantRef
@@ -35,4 +35,7 @@ async def password_grant(db: Database, key: SigningKey, lifetime: timedelta, ten
     if "openid" in asked.oidc:
         id_token = issue_id_token(key, discovery.issuer(request.base, home), client.client_id, user, lifetime)
     info = client_info(user) if form.get("client_info") == "1" else None
-    return IssuedToken(access_token, int(lifetime.total_seconds()), asked.granted, id_token, info)
+    refresh = None
+    if "offline_access" in asked.oidc:  # as MSAL always asks: acquire_token_silent then refreshes with it
+        refresh = await refresh_tokens.issue(db, client.client_id, user.user_id, form["scope"].strip())
+    return IssuedToken(access_token, int(lifetime.total_seconds()), asked.granted, id_token, info, refresh)

@@ -27,8 +27,8 @@ class DelegatedScopes:
 
     @property
     def granted(self) -> str:
-        """The `scope` of the answer: the permissions, and the OpenID scopes honoured
-        (offline_access is not: graphpost hands out no refresh tokens yet)."""
+        """The `scope` of the answer: the permissions and the OpenID scopes but offline_access,
+        which Entra does not name there (it answers it with a refresh token)."""
         return " ".join([*self.named, *(name for name in self.oidc if name != "offline_access")])
 
 

@@ -69,6 +69,44 @@ app_certificates = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Sign-in grants of the identity endpoint (graphpost/identity), in SQL so that any node redeems
+# what another issued. Secrets (codes, refresh tokens, device codes) are stored as SHA-256 hex
+# digests only; a row is deleted when it is redeemed, so each is good once.
+authorization_codes = sa.Table(
+    "authorization_codes", metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", GUID, sa.ForeignKey("apps.client_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("redirect_uri", sa.String(2048), nullable=False),
+    sa.Column("code_challenge", sa.String(128), nullable=True),
+    sa.Column("challenge_method", sa.String(8), nullable=True),
+    sa.Column("scope", sa.String(2048), nullable=False),
+    sa.Column("nonce", sa.String(512), nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", GUID, sa.ForeignKey("apps.client_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("scope", sa.String(2048), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+device_codes = sa.Table(
+    "device_codes", metadata,
+    sa.Column("device_code_hash", sa.String(64), primary_key=True),
+    sa.Column("user_code", sa.String(16), nullable=False, unique=True),
+    sa.Column("client_id", GUID, sa.ForeignKey("apps.client_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("scope", sa.String(2048), nullable=False),
+    # pending, approved or declined; user_id is who approved.
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("last_polled_at", UTCDateTime, nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
 # Mail folders. Well-known folders carry their Graph name in `well_known`; `parent_id` may name the
 # mailbox root, which has no row of its own.
 folders = sa.Table(
