@@ -31,12 +31,12 @@ async def refresh_grant(db: Database, key: SigningKey, lifetime: timedelta, tena
             raise errors.grant_expired()
         if row.client_id.lower() != form["client_id"].strip().lower():
             raise errors.grant_of_another_client()
+        # A refresh may ask for what the user consented to, or less, never more.
+        consented = scopes.delegated(row.scope, tenant)
+        asked = scopes.delegated(form.get("scope") or row.scope, tenant)
+        missing = [name for name in asked.permissions if name not in consented.permissions]
+        if missing:
+            raise errors.scope_not_granted(" ".join(missing))
     user, home = await delegated.user_of_grant(db, tenant, row.user_id)
     client = await clients.authenticate(db, home, form, request.basic, request.token_endpoints, public=True)
-    # A refresh may ask for what the user consented to, or less, never more.
-    consented = scopes.delegated(row.scope, tenant)
-    asked = scopes.delegated(form.get("scope") or row.scope, tenant)
-    missing = [name for name in asked.permissions if name not in consented.permissions]
-    if missing:
-        raise errors.scope_not_granted(" ".join(missing))
     return await delegated.issue(db, key, lifetime, request, home, client.client_id, user, asked, row.scope)

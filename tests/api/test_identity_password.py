@@ -53,8 +53,8 @@ async def test_a_users_password_gets_a_delegated_token_and_an_id_token(client: h
     response = await post(client, tenant_id if segment == "id" else segment, password_form(app))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert list(body) == ["token_type", "scope", "expires_in", "ext_expires_in", "access_token", "id_token",
-                          "client_info"]
+    assert list(body) == ["token_type", "scope", "expires_in", "ext_expires_in", "access_token", "refresh_token",
+                          "id_token", "client_info"]
     assert body["scope"] == f"{MAIL_SEND} openid profile"
     async with db.read() as conn:
         alice = await rows.user_by_upn(conn, "alice@contoso.test")
