@@ -58,13 +58,13 @@ async def start(db: Database, tenant: TenantRef, form: Mapping[str, str], verifi
     }
 
 
-async def pending_code(db: Database, user_code: str) -> sign_ins.DeviceRow | None:
-    """The pending, unexpired code a user typed, if there is one."""
+async def pending_code(db: Database, user_code: str) -> str | None:
+    """The pending, unexpired user code the user typed (as graphpost wrote it), if there is one."""
     async with db.read() as conn:
         row = await sign_ins.device_by_user_code(conn, normalize_user_code(user_code))
     if row is None or row.state != PENDING or row.expires_at <= datetime.now(timezone.utc):
         return None
-    return row
+    return row.user_code
 
 
 async def decide(db: Database, user_code: str, user_id: str | None) -> bool:

@@ -51,7 +51,8 @@ async def insert_code(conn: AsyncConnection, code_hash: str, row: CodeRow) -> No
 
 async def take_code(conn: AsyncConnection, code_hash: str) -> CodeRow | None:
     """The code's row, deleted: whoever deletes it redeems it, anyone after finds nothing."""
-    row = (await conn.execute(sa.select(authorization_codes).where(authorization_codes.c.code_hash == code_hash))).first()
+    found = await conn.execute(sa.select(authorization_codes).where(authorization_codes.c.code_hash == code_hash))
+    row = found.first()
     if row is None:
         return None
     deleted = await conn.execute(sa.delete(authorization_codes).where(authorization_codes.c.code_hash == code_hash))

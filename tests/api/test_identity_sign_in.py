@@ -187,7 +187,8 @@ async def test_a_post_without_the_pages_token_or_cookie_is_refused(client: httpx
     form = {"page_token": page_token(page), "username": "alice@contoso.test", "password": PASSWORD}
     missing = await client.post(f"/{tenant_id}/oauth2/v2.0/authorize", data={**form, "page_token": ""})
     assert missing.status_code == 400 and "location" not in missing.headers
-    forged = await client.post(f"/{tenant_id}/oauth2/v2.0/authorize", data={**form, "page_token": form["page_token"][:-4] + "AAAA"})
+    forged = await client.post(f"/{tenant_id}/oauth2/v2.0/authorize",
+                               data={**form, "page_token": form["page_token"][:-4] + "AAAA"})
     assert forged.status_code == 400
     client.cookies.clear()  # another browser: the page token alone is not enough
     no_cookie = await client.post(f"/{tenant_id}/oauth2/v2.0/authorize", data=form)
@@ -232,7 +233,8 @@ async def test_the_code_of_one_app_is_refused_to_another(client: httpx.AsyncClie
 
 async def test_a_plain_challenge_is_accepted(client: httpx.AsyncClient, tenant_id: str, app: NewApp) -> None:
     verifier = secrets.token_urlsafe(48)
-    answer = redirected(await sign_in(client, tenant_id, authorize_params(app, verifier, code_challenge_method="plain")))
+    params = authorize_params(app, verifier, code_challenge_method="plain")
+    answer = redirected(await sign_in(client, tenant_id, params))
     assert (await token(client, tenant_id, redeem_form(app, answer["code"], verifier))).status_code == 200
 
 

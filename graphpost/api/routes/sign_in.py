@@ -140,13 +140,13 @@ async def device_sign_in(request: Request) -> Response:
     if pending is None:
         return again(BAD_USER_CODE)
     if form.get("action") == "cancel":
-        await device_codes.decide(db, pending.user_code, None)
+        await device_codes.decide(db, pending, None)
         return html.message("Sign-in declined", "You declined to sign in on the device. You may close this window.")
     try:
         user = await sign_in(db, TenantRef("organizations", None), username, form.get("password", ""))
     except EntraError as error:
         return again(_credential_error(error))
-    if not await device_codes.decide(db, pending.user_code, user.user_id):
+    if not await device_codes.decide(db, pending, user.user_id):
         return again(BAD_USER_CODE)
     return html.message("Signed in", "You have signed in to the application on your device. You may now close "
                                      "this window.")
