@@ -139,6 +139,8 @@ async def issue_code(db: Database, request: AuthorizeRequest, user: SignedIn, no
     row = sign_ins.CodeRow(request.client_id, user.user_id, request.redirect_uri, request.code_challenge,
                            request.challenge_method, request.scope, request.nonce, expires)
     async with db.write() as conn:
+        # Each new code sweeps out what has expired, so the tables stay as small as what is live.
+        await sign_ins.delete_expired(conn, expires - CODE_LIFETIME)
         await sign_ins.insert_code(conn, digest(code), row)
     return code
 

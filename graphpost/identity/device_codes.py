@@ -48,6 +48,7 @@ async def start(db: Database, tenant: TenantRef, form: Mapping[str, str], verifi
     user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
     expires = (now or datetime.now(timezone.utc)) + LIFETIME
     async with db.write() as conn:
+        await sign_ins.delete_expired(conn, expires - LIFETIME)  # as a new authorization code does
         await sign_ins.insert_device(conn, sign_ins.DeviceRow(digest(device_code), user_code, app.client_id,
                                                               form["scope"].strip(), PENDING, None, None, expires))
     return {
