@@ -1,15 +1,18 @@
 """MSAL's PublicClientApplication against a real `graphpost serve --tls`, configured only (the
 authority, no instance discovery, the CA through REQUESTS_CA_BUNDLE): the authorization code flow
 with PKCE, a browser's part played by httpx on graphpost's sign-in page; a refresh through
-acquire_token_silent(force_refresh=True); and the device flow, its code approved on the
-/devicelogin page while MSAL polls. Every token reads /me."""
+acquire_token_silent(force_refresh=True); the device flow, its code approved on the /devicelogin
+page while MSAL polls; and the sign-in driven in headless Chromium. Every token reads /me."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import ssl
 import subprocess
 import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +21,7 @@ import httpx
 import msal
 import pytest
 
+from tests.e2e.cdp_pipe import Chromium
 from tests.e2e.server import ServerProcess, graphpost_command, parse_field
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +117,67 @@ def test_device_flow_approved_on_the_page_while_msal_polls(https_server: ServerP
     refreshed = app.acquire_token_silent(SCOPES, app.get_accounts(username=ALICE)[0], force_refresh=True)
     assert refreshed is not None and refreshed["token_source"] == "identity_provider", refreshed
     reads_me(browser, https_server, refreshed)
+
+
+class Callback:
+    """The app's loopback redirect URI, as acquire_token_interactive listens on one: it keeps the
+    query of the request it gets."""
+
+    def __init__(self) -> None:
+        self.query: dict[str, str] = {}
+        self.arrived = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                outer.query = {name: values[0] for name, values in parse_qs(urlsplit(self.path).query).items()}
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"signed in")
+                outer.arrived.set()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self.server.server_port}/callback"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("certutil")),
+                    reason="needs Debian's chromium and certutil (libnss3-tools)")
+def test_headless_chromium_signs_in_on_the_page(https_server: ServerProcess, browser: httpx.Client,
+                                                tmp_path: Path) -> None:
+    # Chromium trusts graphpost's CA through its NSS store, as a user's browser would.
+    nssdb = tmp_path / "home" / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "graphpost",
+                    "-i", str(https_server.data_dir / "ca" / "ca.pem")], check=True, capture_output=True)
+    app = public_app(https_server)
+    callback = Callback()
+    chromium = Chromium(tmp_path / "home", tmp_path / "profile")
+    try:
+        flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=callback.uri, login_hint=ALICE)
+        target = chromium.send("Target.createTarget", {"url": flow["auth_uri"]})["targetId"]
+        session = chromium.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        form_ready = "document.readyState === 'complete' && !!document.getElementById('password')"
+        for _ in range(2000):  # a bound, not a timing: each round trip waits for Chromium's answer
+            if chromium.evaluate(session, form_ready):
+                break
+        else:
+            pytest.fail("the sign-in page never showed its form: " + str(chromium.evaluate(session, "document.title")))
+        assert chromium.evaluate(session, "document.getElementById('username').value") == ALICE
+        chromium.evaluate(session, f"document.getElementById('password').value = {json.dumps(PASSWORD)};"
+                                   "document.querySelector('button[value=sign_in]').click(); true")
+        assert callback.arrived.wait(60), "the redirect never reached the app's redirect URI"
+    finally:
+        chromium.close()
+        callback.close()
+    result = app.acquire_token_by_auth_code_flow(flow, callback.query)
+    reads_me(browser, https_server, result)
