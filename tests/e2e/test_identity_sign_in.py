@@ -125,12 +125,25 @@ class Callback:
 
     def __init__(self) -> None:
         self.query: dict[str, str] = {}
+        self.method = ""
         self.arrived = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 outer.query = {name: values[0] for name, values in parse_qs(urlsplit(self.path).query).items()}
+                outer.method = "GET"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"signed in")
+                outer.arrived.set()
+
+            def do_POST(self) -> None:  # noqa: N802 - response_mode=form_post, as acquire_token_interactive asks
+                length = min(int(self.headers.get("Content-Length", "0")), 64 * 1024)
+                body = self.rfile.read(length).decode()
+                outer.query = {name: values[0] for name, values in parse_qs(body).items()}
+                outer.method = "POST"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
@@ -151,8 +164,9 @@ class Callback:
 
 @pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("certutil")),
                     reason="needs Debian's chromium and certutil (libnss3-tools)")
+@pytest.mark.parametrize("response_mode", ["query", "form_post"])
 def test_headless_chromium_signs_in_on_the_page(https_server: ServerProcess, browser: httpx.Client,
-                                                tmp_path: Path) -> None:
+                                                tmp_path: Path, response_mode: str) -> None:
     # Chromium trusts graphpost's CA through its NSS store, as a user's browser would.
     nssdb = tmp_path / "home" / ".pki" / "nssdb"
     nssdb.mkdir(parents=True)
@@ -163,7 +177,8 @@ def test_headless_chromium_signs_in_on_the_page(https_server: ServerProcess, bro
     callback = Callback()
     chromium = Chromium(tmp_path / "home", tmp_path / "profile")
     try:
-        flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=callback.uri, login_hint=ALICE)
+        flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=callback.uri, login_hint=ALICE,
+                                           response_mode=response_mode)
         target = chromium.send("Target.createTarget", {"url": flow["auth_uri"]})["targetId"]
         session = chromium.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         form_ready = "document.readyState === 'complete' && !!document.getElementById('password')"
@@ -179,5 +194,7 @@ def test_headless_chromium_signs_in_on_the_page(https_server: ServerProcess, bro
     finally:
         chromium.close()
         callback.close()
+    # form_post's page posted by itself: its one script ran under the page's Content-Security-Policy.
+    assert callback.method == ("POST" if response_mode == "form_post" else "GET")
     result = app.acquire_token_by_auth_code_flow(flow, callback.query)
     reads_me(browser, https_server, result)
