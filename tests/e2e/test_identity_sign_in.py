@@ -2,7 +2,8 @@
 authority, no instance discovery, the CA through REQUESTS_CA_BUNDLE): the authorization code flow
 with PKCE, a browser's part played by httpx on graphpost's sign-in page; a refresh through
 acquire_token_silent(force_refresh=True); the device flow, its code approved on the /devicelogin
-page while MSAL polls; and the sign-in driven in headless Chromium. Every token reads /me."""
+page while MSAL polls, and by azure-identity's DeviceCodeCredential; and the sign-in driven in
+headless Chromium. Every token reads /me."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import shutil
 import ssl
 import subprocess
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import msal
 import pytest
+from azure.identity import DeviceCodeCredential
 
 from tests.e2e.cdp_pipe import Chromium
 from tests.e2e.server import ServerProcess, graphpost_command, parse_field
@@ -198,3 +201,23 @@ def test_headless_chromium_signs_in_on_the_page(https_server: ServerProcess, bro
     assert callback.method == ("POST" if response_mode == "form_post" else "GET")
     result = app.acquire_token_by_auth_code_flow(flow, callback.query)
     reads_me(browser, https_server, result)
+
+
+def test_azure_identity_device_code_credential(https_server: ServerProcess, browser: httpx.Client) -> None:
+    output = https_server.cli("app", "add", "cli tool", "--permission", "Mail.Send")
+    tenant_id, client_id = parse_field(output, "tenant_id"), parse_field(output, "client_id")
+    shown: list[str] = []
+
+    def approve(verification_uri: str, user_code: str, expires_on: datetime) -> None:
+        # What the user does with what the credential shows: open the page, type the code, sign in.
+        shown.append(verification_uri)
+        page = browser.get(verification_uri)
+        signed = browser.post(verification_uri, data={"page_token": page_token(page), "user_code": user_code,
+                                                      "username": ALICE, "password": PASSWORD})
+        assert "You have signed in" in signed.text, signed.text
+
+    credential = DeviceCodeCredential(client_id, tenant_id=tenant_id, authority=https_server.base_url,
+                                      disable_instance_discovery=True, prompt_callback=approve)
+    token = credential.get_token(SCOPES[0])
+    assert shown == [f"{https_server.base_url}/devicelogin"]
+    reads_me(browser, https_server, {"access_token": token.token})
