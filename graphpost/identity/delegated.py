@@ -33,9 +33,10 @@ async def user_of_grant(db: Database, tenant: TenantRef, user_id: str) -> tuple[
 
 async def issue(db: Database, key: SigningKey, lifetime: timedelta, request: TokenRequest, home: TenantRef,
                 client_id: str, user: SignedIn, asked: DelegatedScopes, consented: str,
-                nonce: str | None = None) -> IssuedToken:
+                nonce: str | None = None, successor: bool = False) -> IssuedToken:
     """`consented` is the scope the user signed in for: a refresh token carries it on, so a later
-    refresh may ask for it or for less."""
+    refresh may ask for it or for less. `successor`: a refresh token is handed out whatever was
+    asked, as the one redeemed is spent."""
     subject = tokens.DelegatedSubject(user.tenant_id, user.user_id, user.user_principal_name, user.display_name)
     access_token = tokens.issue_delegated(key, subject, list(asked.permissions), lifetime, app_id=client_id)
     id_token = None
@@ -43,6 +44,6 @@ async def issue(db: Database, key: SigningKey, lifetime: timedelta, request: Tok
         id_token = issue_id_token(key, discovery.issuer(request.base, home), client_id, user, lifetime, nonce=nonce)
     info = client_info(user) if request.form.get("client_info") == "1" else None
     refresh = None
-    if "offline_access" in asked.oidc:
+    if successor or "offline_access" in asked.oidc:
         refresh = await refresh_tokens.issue(db, client_id, user.user_id, consented)
     return IssuedToken(access_token, int(lifetime.total_seconds()), asked.granted, id_token, info, refresh)

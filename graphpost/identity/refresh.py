@@ -39,4 +39,5 @@ async def refresh_grant(db: Database, key: SigningKey, lifetime: timedelta, tena
             raise errors.scope_not_granted(" ".join(missing))
     user, home = await delegated.user_of_grant(db, tenant, row.user_id)
     client = await clients.authenticate(db, home, form, request.basic, request.token_endpoints, public=True)
-    return await delegated.issue(db, key, lifetime, request, home, client.client_id, user, asked, row.scope)
+    return await delegated.issue(db, key, lifetime, request, home, client.client_id, user, asked, row.scope,
+                                 successor=True)

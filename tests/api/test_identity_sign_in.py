@@ -251,8 +251,11 @@ async def test_refresh_tokens_rotate(client: httpx.AsyncClient, tenant_id: str, 
     assert await reads_me(client, second["access_token"]) == "alice@contoso.test"
     # The spent token is refused; its successor works.
     assert_entra_error(await token(client, tenant_id, form), 400, "invalid_grant", 50173)
-    third = await token(client, tenant_id, {**form, "refresh_token": second["refresh_token"]})
+    # A refresh without offline_access still hands out the successor of the token it spends.
+    third = await token(client, tenant_id, {**form, "refresh_token": second["refresh_token"],
+                                            "scope": "https://graph.microsoft.com/Mail.Send"})
     assert third.status_code == 200, third.text
+    assert (await token(client, tenant_id, {**form, "refresh_token": third.json()["refresh_token"]})).status_code == 200
 
 
 async def test_a_refresh_asks_for_no_more_than_was_consented(client: httpx.AsyncClient, tenant_id: str,
