@@ -34,11 +34,16 @@ DEFAULT_DOMAIN = "contoso.test"   # the tenant a fresh store is seeded with
 _apps = itertools.count(1)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("graphpost_serve_args", type="args", default=[],
+                  help="more flags for the `graphpost serve` of graphpost_server (e.g. --smtp-port 0)")
+
+
 @pytest.fixture(scope="session")
-def graphpost_server() -> Iterator[GraphpostServer]:
+def graphpost_server(pytestconfig: pytest.Config) -> Iterator[GraphpostServer]:
     """A real `graphpost serve` process for the test session, with TLS and the proxy."""
     try:
-        with running_server() as server:
+        with running_server(serve_args=pytestconfig.getini("graphpost_serve_args")) as server:
             yield server
     except GraphpostError as exc:
         pytest.fail(str(exc), pytrace=False)
