@@ -175,7 +175,7 @@ class GraphpostServer:
         return True
 
     def stop(self) -> int:
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT; the exit code (None-safe when never started)."""
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT; the exit code (0 when it never started; -15 is a clean stop, uvicorn re-raising SIGTERM)."""
         process = self.process
         if process is None:
             return 0
