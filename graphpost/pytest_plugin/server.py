@@ -175,7 +175,8 @@ class GraphpostServer:
         return True
 
     def stop(self) -> int:
-        """SIGTERM, then SIGKILL after STOP_TIMEOUT; the exit code (0 when it never started; -15 is a clean stop, uvicorn re-raising SIGTERM)."""
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT; the exit code (0 when it never started; -15
+        is a clean stop too: uvicorn re-raises SIGTERM once it has shut down)."""
         process = self.process
         if process is None:
             return 0
