@@ -25,7 +25,12 @@ from typing import Any
 
 import pytest
 
-from graphpost.pytest_plugin.server import App, GraphpostError, GraphpostServer, running_server
+from graphpost.pytest_plugin.server import (
+    App,
+    GraphpostError,
+    GraphpostServer,
+    running_server,
+)
 
 __all__ = ["App", "GraphpostError", "GraphpostServer"]
 

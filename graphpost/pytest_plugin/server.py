@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn, Self
 
 LISTENING = re.compile(r"^graphpost listening on (https?://\S+) ")
 PROXY = re.compile(r"^graphpost proxy on (http://\S+) for .* trust the CA (\S+)\)$")
@@ -125,7 +125,7 @@ class GraphpostServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, timeout: float = START_TIMEOUT) -> GraphpostServer:
+    def start(self, timeout: float = START_TIMEOUT) -> Self:
         """Start the server and return once it answers HTTP; GraphpostError with its output if not."""
         if self.process is not None:
             raise GraphpostError("this graphpost server was started already")
@@ -157,7 +157,7 @@ class GraphpostServer:
             time.sleep(0.05)
         return self
 
-    def _fail_start(self, why: str) -> Any:
+    def _fail_start(self, why: str) -> NoReturn:
         process = self.process
         assert process is not None
         if process.poll() is None:
@@ -189,7 +189,7 @@ class GraphpostServer:
                 process.wait(STOP_TIMEOUT)
         return process.returncode
 
-    def __enter__(self) -> GraphpostServer:
+    def __enter__(self) -> Self:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc_info: object) -> None:

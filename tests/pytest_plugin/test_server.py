@@ -57,9 +57,9 @@ def test_a_server_without_tls_or_proxy_has_neither_proxy_nor_ca(tmp_path: Path) 
         token = server.token("alice@contoso.test")
         assert server.graph_get("/v1.0/me", token)["userPrincipalName"] == "alice@contoso.test"
         with pytest.raises(GraphpostError, match="runs no proxy"):
-            server.proxy_url
+            _ = server.proxy_url
         with pytest.raises(GraphpostError, match="no CA to trust"):
-            server.ca_path
+            _ = server.ca_path
     # A clean stop: uvicorn re-raises SIGTERM once it has shut down.
     assert server.process is not None and server.process.returncode in (0, -signal.SIGTERM)
     assert "graphpost stopped" in server.output() and "Traceback" not in server.output()
