@@ -83,6 +83,11 @@ class OutputLog:
             self._open -= 1
             self._changed.notify_all()
 
+    def wait_closed(self, timeout: float) -> None:
+        """Until the process's streams are read to their end (its last words), or `timeout`."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._open == 0, timeout)
+
     def text(self) -> str:
         with self._changed:
             return "\n".join(self._lines)
@@ -163,6 +168,7 @@ class GraphpostServer:
         if process.poll() is None:
             process.kill()
         code = process.wait(STOP_TIMEOUT)
+        self.log.wait_closed(STOP_TIMEOUT)
         raise GraphpostError(f"graphpost serve {why} (exit code {code}); its output:\n{self.log.text()}")
 
     def _answers(self) -> bool:
