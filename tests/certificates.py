@@ -4,19 +4,17 @@ make one with openssl, and client assertions signed with it the way MSAL signs t
 from __future__ import annotations
 
 import base64
-import ipaddress
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 
 @dataclass(frozen=True)
@@ -59,43 +57,3 @@ def assertion(pair: KeyPair, client_id: str, audience: str, *, algorithm: str = 
                "jti": str(uuid.uuid4()), **claims}
     thumbprint = pair.x5t_s256() if header == "x5t#S256" else pair.x5t()
     return jwt.encode(payload, pair.private_key, algorithm=algorithm, headers={header: thumbprint})
-
-
-@dataclass(frozen=True)
-class ServerFiles:
-    ca_file: Path     # what a client trusts (REQUESTS_CA_BUNDLE, MSAL's verify=)
-    cert_file: Path   # the server's certificate, for localhost and 127.0.0.1
-    key_file: Path
-
-
-def local_ca(directory: Path, ip: str = "127.0.0.1") -> ServerFiles:
-    """A CA and a server certificate it issued for localhost and `ip`, written to `directory`."""
-    now = datetime.now(timezone.utc)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "graphpost test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-          .not_valid_after(now + timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address(ip))]),
-                           critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    files = ServerFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
-    files.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()))
-    return files

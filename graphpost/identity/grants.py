@@ -39,8 +39,9 @@ async def token(db: Database, key: SigningKey, lifetime: timedelta, tenant: Tena
     raise errors.unsupported_grant_type(grant_type[:100])
 
 
-def default_scope_resource(scope: str, tenant: TenantRef) -> Resource:
-    """The one resource a client-credentials scope names: `{resource}/.default`, once."""
+def default_scope_resource(scope: str, tenant: TenantRef, base: str = "") -> Resource:
+    """The one resource a client-credentials scope names: `{resource}/.default`, once, of a cloud
+    the token endpoint called at `base` serves."""
     names = scope.split()
     if not names:
         raise errors.missing_parameter("scope")
@@ -51,7 +52,7 @@ def default_scope_resource(scope: str, tenant: TenantRef) -> Resource:
             raise errors.scope_without_default(name)
     # A known resource by any of its names counts once; an unknown one by its own name.
     named = {name[: -len(DEFAULT_SUFFIX)].rstrip("/") for name in names}
-    resources = {identifier: resource_named(identifier) for identifier in named}
+    resources = {identifier: resource_named(identifier, base) for identifier in named}
     if len({resource.identifier if resource else identifier.lower() for identifier, resource in resources.items()}) > 1:
         raise errors.several_resources(scope)
     identifier, resource = resources.popitem()
@@ -63,7 +64,7 @@ def default_scope_resource(scope: str, tenant: TenantRef) -> Resource:
 async def client_credentials(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
                              request: TokenRequest) -> IssuedToken:
     client = await clients.authenticate(db, tenant, request.form, request.basic, request.token_endpoints)
-    resource = default_scope_resource(request.form.get("scope", ""), tenant)
+    resource = default_scope_resource(request.form.get("scope", ""), tenant, request.base)
     access_token = tokens.issue_application(key, client.tenant_id, client.client_id, list(client.permissions),
                                             lifetime, audience=resource.identifier)
     return IssuedToken(access_token, int(lifetime.total_seconds()))

@@ -25,12 +25,13 @@ async def password_grant(db: Database, key: SigningKey, lifetime: timedelta, ten
     for name in ("client_id", "username", "password", "scope"):
         if not form.get(name, "").strip():
             raise errors.missing_parameter(name)
-    asked = scopes.delegated(form["scope"], tenant)
+    asked = scopes.delegated(form["scope"], tenant, request.base)
     user = await sign_in(db, tenant, form["username"].strip(), form["password"])
     home = replace(tenant, tenant_id=user.tenant_id)
     client = await clients.authenticate(db, home, form, request.basic, request.token_endpoints, public=True)
     subject = tokens.DelegatedSubject(user.tenant_id, user.user_id, user.user_principal_name, user.display_name)
-    access_token = tokens.issue_delegated(key, subject, list(asked.permissions), lifetime, app_id=client.client_id)
+    access_token = tokens.issue_delegated(key, subject, list(asked.permissions), lifetime, app_id=client.client_id,
+                                           audience=asked.resource.identifier)
     id_token = None
     if "openid" in asked.oidc:
         id_token = issue_id_token(key, discovery.issuer(request.base, home), client.client_id, user, lifetime)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graphpost.auth.permissions import DEFAULT_DELEGATED_SCOPES, KNOWN_PERMISSIONS
 from graphpost.identity import errors
-from graphpost.identity.resources import GRAPH, MAX_SCOPE, Resource, resource_named
+from graphpost.identity.resources import MAX_SCOPE, Resource, default_resource, resource_named
 from graphpost.identity.tenants import TenantRef
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
@@ -32,7 +32,9 @@ class DelegatedScopes:
         return " ".join([*self.named, *(name for name in self.oidc if name != "offline_access")])
 
 
-def delegated(scope: str, tenant: TenantRef) -> DelegatedScopes:
+def delegated(scope: str, tenant: TenantRef, base: str = "") -> DelegatedScopes:
+    """`base` is the scheme and host the client called: a login host serves its own cloud's Graph
+    (graphpost/identity/resources.py)."""
     names = scope.split()
     if not names:
         raise errors.missing_parameter("scope")
@@ -42,10 +44,11 @@ def delegated(scope: str, tenant: TenantRef) -> DelegatedScopes:
     asked = [name.rpartition("/") for name in names if name.lower() not in OIDC_SCOPES]
     # A resource by any of its names counts once, an unknown one by its own name: more than one is
     # refused before any is looked at, as Entra does.
-    named = {prefix: resource_named(prefix) if slash else GRAPH for prefix, slash, _ in asked}
+    graph = default_resource(base)
+    named = {prefix: resource_named(prefix, base) if slash else graph for prefix, slash, _ in asked}
     if len({resource.identifier if resource else prefix.lower() for prefix, resource in named.items()}) > 1:
         raise errors.several_resources(scope)
-    resource = next(iter(named.values()), None) or GRAPH
+    resource = next(iter(named.values()), None) or graph
     permissions: list[str] = []
     spelled: list[str] = []
     for prefix, slash, permission in asked:
@@ -61,7 +64,7 @@ def delegated(scope: str, tenant: TenantRef) -> DelegatedScopes:
         else:
             raise errors.invalid_scope(prefix + slash + permission)
     if not permissions:
-        # Only OpenID scopes: the token is for Graph, with what `.default` grants.
+        # Only OpenID scopes: the token is for the login host's Graph, with what `.default` grants.
         permissions += DEFAULT_DELEGATED_SCOPES
         spelled += [f"{resource.identifier}/{name}" for name in DEFAULT_DELEGATED_SCOPES]
     return DelegatedScopes(resource, tuple(dict.fromkeys(permissions)), oidc, tuple(dict.fromkeys(spelled)))

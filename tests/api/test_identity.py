@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from graphpost.auth import clouds
 from graphpost.auth.certificates import load_certificate
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.directory import service as directory
@@ -278,6 +279,34 @@ async def test_an_unsupported_grant_type_is_refused(client: httpx.AsyncClient, t
 async def test_a_scope_other_than_graphs_default_is_refused(client: httpx.AsyncClient, tenant_id: str, app: NewApp,
                                                             scope: str, status: int, error: str, code: int) -> None:
     assert_entra_error(await post_token(client, tenant_id, **secret_form(app, scope=scope)), status, error, code)
+
+
+@pytest.mark.parametrize("cloud", clouds.CLOUDS, ids=lambda cloud: cloud.name)
+async def test_each_clouds_default_scope_gets_a_token_for_that_clouds_graph(client: httpx.AsyncClient,
+                                                                           tenant_id: str, app: NewApp,
+                                                                           tokens: TokenMint,
+                                                                           cloud: clouds.Cloud) -> None:
+    # On graphpost's own host every cloud is served; on a cloud's login host, that cloud.
+    for base in ("", f"https://{cloud.login_hosts[0]}"):
+        response = await client.post(f"{base}/{tenant_id}/oauth2/v2.0/token",
+                                     data=secret_form(app, scope=f"{cloud.audience}/.default"))
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        assert TokenVerifier(tokens.key).verify(token, cloud.accepted_audiences)["aud"] == cloud.audience
+        me = await client.get(f"https://{cloud.graph_hosts[0]}/v1.0/users/alice@contoso.test/messages",
+                              headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200, me.text
+
+
+async def test_a_login_host_refuses_another_clouds_graph_as_entra_does(client: httpx.AsyncClient, tenant_id: str,
+                                                                      app: NewApp) -> None:
+    response = await client.post(f"https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token",
+                                 data=secret_form(app, scope="https://graph.microsoft.us/.default"))
+    body = assert_entra_error(response, 400, "invalid_resource", 500011)
+    assert "https://graph.microsoft.us" in body["error_description"]
+    china = await client.post(f"https://login.chinacloudapi.cn/{tenant_id}/oauth2/v2.0/token",
+                              data=secret_form(app))
+    assert_entra_error(china, 400, "invalid_resource", 500011)
 
 
 async def test_an_oversized_or_repeated_form_is_invalid_request(client: httpx.AsyncClient, tenant_id: str,

@@ -11,6 +11,7 @@ import httpx
 import jwt
 import pytest
 
+from graphpost.auth import clouds
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.directory import service as directory
 from graphpost.directory.service import NewApp
@@ -83,6 +84,24 @@ async def test_short_and_default_scopes_are_graphs(client: httpx.AsyncClient, te
     assert default.json()["scope"] == ("https://graph.microsoft.com/Mail.ReadWrite "
                                        "https://graph.microsoft.com/Mail.Send")
     assert "id_token" not in default.json()
+
+
+async def test_a_national_clouds_scope_gets_a_delegated_token_for_its_graph(client: httpx.AsyncClient,
+                                                                           tenant_id: str, app: NewApp,
+                                                                           tokens: TokenMint) -> None:
+    response = await client.post(f"https://login.microsoftonline.us/{tenant_id}/oauth2/v2.0/token",
+                                  data=password_form(app, scope="https://dod-graph.microsoft.us/.default openid"))
+    assert response.status_code == 200, response.text
+    claims = TokenVerifier(tokens.key).verify(response.json()["access_token"], clouds.US_GOV_DOD.accepted_audiences)
+    assert claims["aud"] == "https://dod-graph.microsoft.us"
+    # A short name at the US login host is the US Government L4 Graph's permission.
+    short = await client.post(f"https://login.microsoftonline.us/{tenant_id}/oauth2/v2.0/token",
+                              data=password_form(app, scope="Mail.Send"))
+    assert TokenVerifier(tokens.key).verify(short.json()["access_token"],
+                                            clouds.US_GOV.accepted_audiences)["aud"] == clouds.US_GOV.audience
+    other = await client.post(f"https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token",
+                              data=password_form(app, scope="https://microsoftgraph.chinacloudapi.cn/Mail.Send"))
+    assert other.status_code == 400 and other.json()["error_codes"] == [500011]
 
 
 async def test_a_confidential_client_proves_itself(client: httpx.AsyncClient, tenant_id: str, app: NewApp) -> None:

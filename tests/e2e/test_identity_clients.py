@@ -1,13 +1,13 @@
 """Tokens from graphpost's identity endpoint through the real client libraries, configured only
-(authority, instance discovery off, the CA to trust), against a real `graphpost serve` behind
-HTTPS: MSAL's ConfidentialClientApplication and azure-identity's credentials, with the secret and
-the certificate `graphpost app add` registered, and a user's password (`graphpost user passwd`)
-through UsernamePasswordCredential and MSAL's PublicClientApplication; the tokens then send mail."""
+(authority, instance discovery off, the CA to trust), against a real `graphpost serve --tls` at
+its own address: MSAL's ConfidentialClientApplication and azure-identity's credentials, with the
+secret and the certificate `graphpost app add` registered; and a user's password (`graphpost user
+passwd`) through UsernamePasswordCredential and MSAL's PublicClientApplication at their default
+authority, login.microsoftonline.com, reached through the same server's proxy. The tokens then
+send mail. (tests/e2e/test_unmodified_apps.py runs the published quickstarts in child processes.)"""
 
 from __future__ import annotations
 
-import os
-import secrets
 import ssl
 import subprocess
 from pathlib import Path
@@ -17,12 +17,16 @@ import httpx
 import msal
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import CertificateCredential, ClientSecretCredential, UsernamePasswordCredential
+from azure.identity import (
+    CertificateCredential,
+    ClientSecretCredential,
+    UsernamePasswordCredential,
+)
 from cryptography.hazmat.primitives import hashes
 
-from tests.certificates import KeyPair, ServerFiles, local_ca, self_signed
+from tests.certificates import KeyPair, self_signed
+from tests.e2e.proxied import Proxied
 from tests.e2e.server import ServerProcess, graphpost_command, parse_field
-from tests.e2e.tls_front import TlsFront
 
 pytestmark = pytest.mark.e2e
 
@@ -41,19 +45,22 @@ class Registered:
 
 
 @pytest.fixture
-def tls_files(tmp_path: Path) -> ServerFiles:
-    directory = tmp_path / "tls"
-    directory.mkdir()
-    return local_ca(directory)
+def server(data_dir: Path) -> Iterator[ServerProcess]:
+    """graphpost over HTTPS at its own address, with its proxy for Graph's and Entra's hosts."""
+    with ServerProcess(data_dir, serve_args=["--tls", "--proxy-port", "0"]) as running:
+        yield running
 
 
 @pytest.fixture
-def front(server: ServerProcess, tls_files: ServerFiles, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsFront]:
+def front(server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> ServerProcess:
     # The CA is trusted the way a user trusts graphpost's: through the environment, which MSAL's
     # and azure-identity's requests read (and which wins over a session's own `verify`).
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files.ca_file))
-    with TlsFront(server.port, tls_files.cert_file, tls_files.key_file) as running:
-        yield running
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.cli("ca").strip())
+    return server
+
+
+def trusting(server: ServerProcess) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=server.cli("ca").strip())
 
 
 @pytest.fixture
@@ -66,7 +73,7 @@ def registered(server: ServerProcess, tmp_path: Path) -> Registered:
     return Registered(output, pair)
 
 
-def msal_app(front: TlsFront, client_id: str, credential: Any,
+def msal_app(front: ServerProcess, client_id: str, credential: Any,
              tenant: str) -> msal.ConfidentialClientApplication:
     # Configuration only: the authority, and no instance discovery (graphpost is no host
     # Microsoft lists).
@@ -74,9 +81,9 @@ def msal_app(front: TlsFront, client_id: str, credential: Any,
                                               authority=f"{front.base_url}/{tenant}", instance_discovery=False)
 
 
-def send_and_read(front: TlsFront, ca: ServerFiles, token: str, subject: str) -> None:
+def send_and_read(front: ServerProcess, token: str, subject: str) -> None:
     """sendMail from bob to alice with the token (202), then the message is in alice's Inbox."""
-    with httpx.Client(base_url=front.base_url, verify=ssl.create_default_context(cafile=ca.ca_file), timeout=10,
+    with httpx.Client(base_url=front.base_url, verify=trusting(front), timeout=10,
                       headers={"Authorization": f"Bearer {token}"}) as graph:
         sent = graph.post("/v1.0/users/bob@contoso.test/sendMail", json={"message": {
             "subject": subject, "body": {"content": "sent with a token from graphpost's token endpoint"},
@@ -88,20 +95,20 @@ def send_and_read(front: TlsFront, ca: ServerFiles, token: str, subject: str) ->
 
 
 @pytest.mark.parametrize("tenant", ["id", "contoso.test"])
-def test_msal_gets_a_token_with_the_printed_secret_and_sends_mail(front: TlsFront, tls_files: ServerFiles,
+def test_msal_gets_a_token_with_the_printed_secret_and_sends_mail(front: ServerProcess,
                                                                    registered: Registered, tenant: str) -> None:
     authority_tenant = registered.tenant_id if tenant == "id" else tenant
     client = msal_app(front, registered.client_id, registered.secret, authority_tenant)
     result = client.acquire_token_for_client(scopes=[GRAPH_DEFAULT])
     assert result.get("token_type") == "Bearer", result
-    send_and_read(front, tls_files, result["access_token"], f"msal secret via {tenant}")
+    send_and_read(front, result["access_token"], f"msal secret via {tenant}")
     # A second call is answered from MSAL's cache: the token it kept is the one graphpost issued.
     again = client.acquire_token_for_client(scopes=[GRAPH_DEFAULT])
     assert again["access_token"] == result["access_token"] and again["token_source"] == "cache"
 
 
 @pytest.mark.parametrize("form", ["public_certificate", "thumbprint"])
-def test_msal_gets_a_token_with_the_registered_certificate(front: TlsFront, tls_files: ServerFiles,
+def test_msal_gets_a_token_with_the_registered_certificate(front: ServerProcess,
                                                            registered: Registered, form: str) -> None:
     # With the certificate MSAL signs PS256 and names it by x5t#S256; with a thumbprint, RS256 and x5t.
     credential: dict[str, str] = {"private_key": registered.pair.key_pem}
@@ -112,21 +119,21 @@ def test_msal_gets_a_token_with_the_registered_certificate(front: TlsFront, tls_
     client = msal_app(front, registered.client_id, credential, registered.tenant_id)
     result = client.acquire_token_for_client(scopes=[GRAPH_DEFAULT])
     assert result.get("token_type") == "Bearer", result
-    send_and_read(front, tls_files, result["access_token"], f"msal certificate ({form})")
+    send_and_read(front, result["access_token"], f"msal certificate ({form})")
 
 
-def test_azure_identity_credentials_get_tokens_that_send_mail(front: TlsFront, tls_files: ServerFiles,
+def test_azure_identity_credentials_get_tokens_that_send_mail(front: ServerProcess,
                                                               registered: Registered, tmp_path: Path) -> None:
     options: dict[str, Any] = {"authority": front.base_url, "disable_instance_discovery": True}
     secret = ClientSecretCredential(registered.tenant_id, registered.client_id, registered.secret, **options)
-    send_and_read(front, tls_files, secret.get_token(GRAPH_DEFAULT).token, "azure-identity secret")
+    send_and_read(front, secret.get_token(GRAPH_DEFAULT).token, "azure-identity secret")
     pem = tmp_path / "key-and-cert.pem"
     pem.write_text(registered.pair.key_pem + registered.pair.cert_pem)
     certificate = CertificateCredential(registered.tenant_id, registered.client_id, str(pem), **options)
-    send_and_read(front, tls_files, certificate.get_token(GRAPH_DEFAULT).token, "azure-identity certificate")
+    send_and_read(front, certificate.get_token(GRAPH_DEFAULT).token, "azure-identity certificate")
 
 
-def test_msal_sees_entras_refusals(front: TlsFront, tls_files: ServerFiles, registered: Registered) -> None:
+def test_msal_sees_entras_refusals(front: ServerProcess, registered: Registered) -> None:
     wrong = msal_app(front, registered.client_id, "not-the-secret", registered.tenant_id)
     result = wrong.acquire_token_for_client(scopes=[GRAPH_DEFAULT])
     assert (result["error"], result["error_codes"]) == ("invalid_client", [7000215])
@@ -149,7 +156,7 @@ def test_msal_sees_entras_refusals(front: TlsFront, tls_files: ServerFiles, regi
     assert "AADSTS90002" in str(refused.value.__context__)
 
 
-def test_azure_identity_reports_a_wrong_secret(front: TlsFront, tls_files: ServerFiles,
+def test_azure_identity_reports_a_wrong_secret(front: ServerProcess,
                                                registered: Registered) -> None:
     credential = ClientSecretCredential(registered.tenant_id, registered.client_id, "not-the-secret",
                                         authority=front.base_url, disable_instance_discovery=True)
@@ -161,26 +168,17 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def front_443(server: ServerProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsFront]:
-    """The TLS front on port 443 of a loopback address of its own. MSAL asks `/common/userrealm/`
-    before a password sign-in on port 443 of the authority's host whatever the authority's port
-    (msal/authority.py, user_realm_discovery), as it is on login.microsoftonline.com."""
-    for _ in range(5):
-        ip = f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
-        directory = tmp_path / f"tls-{ip}"
-        directory.mkdir()
-        files = local_ca(directory, ip)
-        try:
-            front = TlsFront(server.port, files.cert_file, files.key_file, host=ip, address=(ip, 443))
-        except PermissionError:
-            pytest.skip("port 443 needs root (or CAP_NET_BIND_SERVICE)")
-        except OSError:
-            continue  # that address's port 443 is taken: another one
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(files.ca_file))
-        with front:
-            yield front
-        return
-    pytest.fail("no loopback address with a free port 443")
+def login_host(server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> Proxied:
+    """The environment of an application run against graphpost's proxy: login.microsoftonline.com
+    is graphpost, on port 443 as the real one is. MSAL asks `/common/userrealm/` before a password
+    sign-in on port 443 of the authority's host whatever the authority's port (msal/authority.py,
+    user_realm_discovery), which graphpost at its own address cannot answer."""
+    proxied = Proxied(server)
+    for name, value in proxied.environment().items():
+        monkeypatch.setenv(name, value)
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return proxied
 
 
 def set_password(server: ServerProcess, upn: str, password: str) -> None:
@@ -190,12 +188,11 @@ def set_password(server: ServerProcess, upn: str, password: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def send_as_me(front: TlsFront, token: str, subject: str) -> None:
-    """sendMail from the signed-in user (/me) to bob: 202."""
-    ca = os.environ["REQUESTS_CA_BUNDLE"]
-    with httpx.Client(base_url=front.base_url, verify=ssl.create_default_context(cafile=ca), timeout=10,
-                      headers={"Authorization": f"Bearer {token}"}) as graph:
-        sent = graph.post("/v1.0/me/sendMail", json={"message": {
+def send_as_me(proxied: Proxied, token: str, subject: str) -> None:
+    """sendMail from the signed-in user (/me) to bob on graph.microsoft.com: 202."""
+    with proxied.client() as graph:
+        sent = graph.post("https://graph.microsoft.com/v1.0/me/sendMail", headers={"Authorization": f"Bearer {token}"},
+                          json={"message": {
             "subject": subject, "body": {"content": "signed in with a password at graphpost's token endpoint"},
             "toRecipients": [{"emailAddress": {"address": "bob@contoso.test"}}]}})
         assert sent.status_code == 202, sent.text
@@ -204,31 +201,27 @@ def send_as_me(front: TlsFront, token: str, subject: str) -> None:
 # The password grant is deprecated by both libraries (no MFA); it is what the issue asks to serve.
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:azure.identity.*", "ignore::DeprecationWarning:msal.*",
                             "ignore:UsernamePasswordCredential is deprecated:DeprecationWarning")
-def test_username_password_credential_signs_in_and_sends_mail(server: ServerProcess, front_443: TlsFront,
+def test_username_password_credential_signs_in_and_sends_mail(server: ServerProcess, login_host: Proxied,
                                                                 registered: Registered) -> None:
-    front = front_443
     set_password(server, "alice@contoso.test", PASSWORD)
-    credential = UsernamePasswordCredential(registered.client_id, "alice@contoso.test", PASSWORD,
-                                            authority=front.base_url, disable_instance_discovery=True)
+    credential = UsernamePasswordCredential(registered.client_id, "alice@contoso.test", PASSWORD)
     token = credential.get_token("https://graph.microsoft.com/Mail.Send")
-    send_as_me(front, token.token, "UsernamePasswordCredential")
+    send_as_me(login_host, token.token, "UsernamePasswordCredential")
     assert credential.get_token("https://graph.microsoft.com/Mail.Send").token == token.token  # from its cache
-    wrong = UsernamePasswordCredential(registered.client_id, "alice@contoso.test", "wrong horse battery",
-                                       authority=front.base_url, disable_instance_discovery=True)
+    wrong = UsernamePasswordCredential(registered.client_id, "alice@contoso.test", "wrong horse battery")
     with pytest.raises(ClientAuthenticationError, match="AADSTS50126"):
         wrong.get_token("https://graph.microsoft.com/Mail.Send")
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:msal.*")
-def test_msal_public_client_signs_in_with_a_password(server: ServerProcess, front_443: TlsFront,
+def test_msal_public_client_signs_in_with_a_password(server: ServerProcess, login_host: Proxied,
                                                      registered: Registered) -> None:
-    front = front_443
     set_password(server, "alice@contoso.test", PASSWORD)
-    client = msal.PublicClientApplication(registered.client_id, authority=f"{front.base_url}/organizations",
-                                          instance_discovery=False)
+    client = msal.PublicClientApplication(registered.client_id,
+                                          authority="https://login.microsoftonline.com/organizations")
     result = client.acquire_token_by_username_password("alice@contoso.test", PASSWORD, scopes=["Mail.Send"])
     assert result.get("token_type") == "Bearer", result
     assert result["id_token_claims"]["preferred_username"] == "alice@contoso.test"
     (account,) = client.get_accounts()
     assert account["username"] == "alice@contoso.test"
-    send_as_me(front, result["access_token"], "MSAL public client")
+    send_as_me(login_host, result["access_token"], "MSAL public client")

@@ -6,7 +6,6 @@ its proxy, trusting its local CA; every other destination is refused. Nothing he
 from __future__ import annotations
 
 import base64
-import re
 import socket
 import ssl
 import subprocess
@@ -19,36 +18,10 @@ import httpx
 import pytest
 
 from graphpost.auth import clouds
+from tests.e2e.proxied import ALICE, BOB, SOCKET_TIMEOUT, Proxied
 from tests.e2e.server import ServerProcess, child_environment
 
 pytestmark = pytest.mark.e2e
-
-PROXY_LINE = re.compile(r"^graphpost proxy on http://127\.0\.0\.1:(\d+) .* trust the CA (\S+)\)$")
-ALICE, BOB = "alice@contoso.test", "bob@contoso.test"
-SOCKET_TIMEOUT = 30.0    # a bound for a test that goes wrong, never what a test measures
-
-
-class Proxied:
-    def __init__(self, server: ServerProcess) -> None:
-        found = server.wait_for_output(PROXY_LINE.pattern, timeout=10.0)
-        assert found is not None, server.output()
-        self.server = server
-        self.port = int(found.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ca = found.group(2)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(proxy=self.url, verify=ssl.create_default_context(cafile=self.ca), trust_env=False,
-                            timeout=SOCKET_TIMEOUT)
-
-    def token(self, user: str = ALICE, cloud: clouds.Cloud = clouds.GLOBAL) -> str:
-        return self.server.cli("token", "--user", user, "--cloud", cloud.name).strip()
-
-    def raw(self, data: bytes) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=SOCKET_TIMEOUT)
-        sock.sendall(data)
-        return sock
-
 
 @pytest.fixture
 def proxied(data_dir: Path) -> Iterator[Proxied]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from graphpost.auth import clouds
 from graphpost.errors import EntraError
 from graphpost.identity.scopes import delegated
 from graphpost.identity.tenants import TenantRef
@@ -34,3 +35,18 @@ def test_what_graphpost_cannot_grant_is_refused(scope: str, code: int) -> None:
     with pytest.raises(EntraError) as refused:
         delegated(scope, TENANT)
     assert refused.value.aadsts == code
+
+
+def test_a_national_clouds_graph_is_asked_for_by_full_name_or_by_its_login_host() -> None:
+    asked = delegated("https://graph.microsoft.us/Mail.Send openid", TENANT)
+    assert (asked.resource.cloud, asked.permissions) == (clouds.US_GOV, ("Mail.Send",))
+    # A short name is the called login host's Graph, as Entra reads it.
+    short = delegated("Mail.Send", TENANT, "https://login.chinacloudapi.cn")
+    assert short.resource.identifier == "https://microsoftgraph.chinacloudapi.cn"
+    assert delegated("Mail.Send", TENANT).resource.cloud == clouds.GLOBAL
+
+
+def test_a_login_host_refuses_another_clouds_permissions() -> None:
+    with pytest.raises(EntraError) as refused:
+        delegated("https://graph.microsoft.com/Mail.Send", TENANT, "https://login.microsoftonline.us")
+    assert refused.value.aadsts == 500011
