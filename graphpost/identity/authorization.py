@@ -83,9 +83,11 @@ async def registered_app(db: Database, tenant: TenantRef, client_id: str) -> App
     return app
 
 
-async def check_authorize(db: Database, tenant: TenantRef, params: Mapping[str, str]) -> tuple[AuthorizeRequest, App]:
+async def check_authorize(db: Database, tenant: TenantRef, params: Mapping[str, str],
+                          base: str) -> tuple[AuthorizeRequest, App]:
     """The request, or an EntraError for the browser (no sound client or redirect URI: nowhere to
-    send it), or a RedirectableError for the client."""
+    send it), or a RedirectableError for the client. `base` is the scheme and host called (its
+    cloud's Graph is the one scopes name)."""
     client_id = params.get("client_id", "").strip()
     if not client_id:
         raise errors.missing_parameter("client_id")
@@ -116,7 +118,7 @@ async def check_authorize(db: Database, tenant: TenantRef, params: Mapping[str, 
             raise errors.invalid_request(f"state is longer than {MAX_STATE} characters.")
         if request.nonce is not None and len(request.nonce) > MAX_NONCE:
             raise errors.invalid_request(f"nonce is longer than {MAX_NONCE} characters.")
-        scopes.delegated(request.scope, tenant)
+        scopes.delegated(request.scope, tenant, base)
         if request.code_challenge is not None:
             if request.challenge_method not in CHALLENGE_METHODS:
                 raise errors.invalid_code_challenge("code_challenge_method must be S256 or plain.")
@@ -180,6 +182,6 @@ async def code_grant(db: Database, key: SigningKey, lifetime: timedelta, tenant:
             raise errors.code_verifier_mismatch()
     user, home = await delegated.user_of_grant(db, tenant, row.user_id)
     client = await clients.authenticate(db, home, form, request.basic, request.token_endpoints, public=True)
-    asked = scopes.delegated(row.scope, tenant)
+    asked = scopes.delegated(row.scope, tenant, request.base)
     return await delegated.issue(db, key, lifetime, request, home, client.client_id, user, asked, row.scope,
                                  nonce=row.nonce)

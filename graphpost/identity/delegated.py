@@ -38,7 +38,8 @@ async def issue(db: Database, key: SigningKey, lifetime: timedelta, request: Tok
     refresh may ask for it or for less. `successor`: a refresh token is handed out whatever was
     asked, as the one redeemed is spent."""
     subject = tokens.DelegatedSubject(user.tenant_id, user.user_id, user.user_principal_name, user.display_name)
-    access_token = tokens.issue_delegated(key, subject, list(asked.permissions), lifetime, app_id=client_id)
+    access_token = tokens.issue_delegated(key, subject, list(asked.permissions), lifetime, app_id=client_id,
+                                          audience=asked.resource.identifier)
     id_token = None
     if "openid" in asked.oidc:
         id_token = issue_id_token(key, discovery.issuer(request.base, home), client_id, user, lifetime, nonce=nonce)

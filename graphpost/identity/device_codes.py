@@ -35,7 +35,7 @@ def normalize_user_code(text: str) -> str:
     return "".join(c for c in text.upper() if c.isalnum())[:USER_CODE_LENGTH + 1]
 
 
-async def start(db: Database, tenant: TenantRef, form: Mapping[str, str], verification_uri: str,
+async def start(db: Database, tenant: TenantRef, form: Mapping[str, str], base: str, verification_uri: str,
                 now: datetime | None = None) -> dict[str, Any]:
     client_id = form.get("client_id", "").strip()
     if not client_id:
@@ -43,7 +43,7 @@ async def start(db: Database, tenant: TenantRef, form: Mapping[str, str], verifi
     if not form.get("scope", "").strip():
         raise errors.missing_parameter("scope")
     app = await registered_app(db, tenant, client_id)
-    scopes.delegated(form["scope"], tenant)
+    scopes.delegated(form["scope"], tenant, base)
     device_code = secrets.token_urlsafe(48)
     user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
     expires = (now or datetime.now(timezone.utc)) + LIFETIME
@@ -113,5 +113,5 @@ async def device_grant(db: Database, key: SigningKey, lifetime: timedelta, tenan
     if tenant.tenant_id is not None and user.tenant_id != tenant.tenant_id:
         raise errors.unknown_user(user.user_principal_name, tenant.segment)
     client = await clients.authenticate(db, home, form, request.basic, request.token_endpoints, public=True)
-    asked = scopes.delegated(row.scope, tenant)
+    asked = scopes.delegated(row.scope, tenant, request.base)
     return await delegated.issue(db, key, lifetime, request, home, client.client_id, user, asked, row.scope)

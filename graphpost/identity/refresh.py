@@ -32,8 +32,8 @@ async def refresh_grant(db: Database, key: SigningKey, lifetime: timedelta, tena
         if row.client_id.lower() != form["client_id"].strip().lower():
             raise errors.grant_of_another_client()
         # A refresh may ask for what the user consented to, or less, never more.
-        consented = scopes.delegated(row.scope, tenant)
-        asked = scopes.delegated(form.get("scope") or row.scope, tenant)
+        consented = scopes.delegated(row.scope, tenant, request.base)
+        asked = scopes.delegated(form.get("scope") or row.scope, tenant, request.base)
         missing = [name for name in asked.permissions if name not in consented.permissions]
         if missing:
             raise errors.scope_not_granted(" ".join(missing))

@@ -63,7 +63,8 @@ async def authorize(request: Request, tenant: str) -> Response:
     db = runtime_of(request).db
     try:
         found = await tenants.resolve(db, tenant)
-        auth, app = await authorization.check_authorize(db, found, dict(request.query_params))
+        auth, app = await authorization.check_authorize(db, found, dict(request.query_params),
+                                                        str(request.base_url).rstrip("/"))
     except RedirectableError as refused:
         return _error(refused.request, refused.error)
     except EntraError as error:
@@ -107,7 +108,7 @@ async def device_code(request: Request, tenant: str) -> EntraJSONResponse:
     db = runtime_of(request).db
     found = await tenants.resolve(db, tenant)
     base = str(request.base_url).rstrip("/")
-    answer = await device_codes.start(db, found, await _form(request), base + DEVICE_PAGE)
+    answer = await device_codes.start(db, found, await _form(request), base, base + DEVICE_PAGE)
     return EntraJSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
