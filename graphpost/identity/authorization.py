@@ -156,10 +156,8 @@ def verifier_matches(verifier: str, challenge: str, method: str) -> bool:
 
 async def code_grant(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
                      request: TokenRequest) -> IssuedToken:
+    request.require("client_id", "code", "redirect_uri")
     form = request.form
-    for name in ("client_id", "code", "redirect_uri"):
-        if not form.get(name, "").strip():
-            raise errors.missing_parameter(name)
     code = form["code"].strip()
     if len(code) > MAX_CODE:
         raise errors.code_redeemed()

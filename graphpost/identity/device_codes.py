@@ -77,10 +77,8 @@ async def decide(db: Database, user_code: str, user_id: str | None) -> bool:
 
 async def device_grant(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
                        request: TokenRequest) -> IssuedToken:
+    request.require("client_id", "device_code")
     form = request.form
-    for name in ("client_id", "device_code"):
-        if not form.get(name, "").strip():
-            raise errors.missing_parameter(name)
     code = form["device_code"].strip()
     if len(code) > MAX_DEVICE_CODE:
         raise errors.bad_device_code()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from graphpost.identity import errors
+
 
 @dataclass(frozen=True)
 class TokenRequest:
@@ -12,6 +14,13 @@ class TokenRequest:
     basic: tuple[str, str] | None  # client id and secret of an HTTP Basic header
     token_endpoints: list[str]     # the URLs a client assertion may name as its audience
     base: str                      # scheme and host the client called: the issuer of id tokens is on it
+
+    def require(self, *names: str) -> None:
+        """Refuse the request for the first of `names` that is absent or blank, as Entra names
+        the first missing parameter (AADSTS900144)."""
+        for name in names:
+            if not self.form.get(name, "").strip():
+                raise errors.missing_parameter(name)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from graphpost.auth import tokens
 from graphpost.auth.keys import SigningKey
-from graphpost.identity import clients, discovery, errors, refresh_tokens, scopes
+from graphpost.identity import clients, discovery, refresh_tokens, scopes
 from graphpost.identity.exchange import IssuedToken, TokenRequest
 from graphpost.identity.id_tokens import client_info, issue_id_token
 from graphpost.identity.tenants import TenantRef
@@ -21,10 +21,8 @@ from graphpost.store.database import Database
 
 async def password_grant(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
                          request: TokenRequest) -> IssuedToken:
+    request.require("client_id", "username", "password", "scope")
     form = request.form
-    for name in ("client_id", "username", "password", "scope"):
-        if not form.get(name, "").strip():
-            raise errors.missing_parameter(name)
     asked = scopes.delegated(form["scope"], tenant, request.base)
     user = await sign_in(db, tenant, form["username"].strip(), form["password"])
     home = replace(tenant, tenant_id=user.tenant_id)

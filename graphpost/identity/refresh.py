@@ -15,10 +15,8 @@ from graphpost.store.database import Database
 
 async def refresh_grant(db: Database, key: SigningKey, lifetime: timedelta, tenant: TenantRef,
                         request: TokenRequest) -> IssuedToken:
+    request.require("client_id", "refresh_token")
     form = request.form
-    for name in ("client_id", "refresh_token"):
-        if not form.get(name, "").strip():
-            raise errors.missing_parameter(name)
     token = form["refresh_token"].strip()
     if len(token) > refresh_tokens.MAX_TOKEN:
         raise errors.refresh_token_revoked()

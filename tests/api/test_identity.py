@@ -19,7 +19,6 @@ from graphpost.auth.certificates import load_certificate
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.directory import service as directory
 from graphpost.directory.service import NewApp
-from graphpost.store import directory as rows
 from graphpost.store.database import Database
 from tests.certificates import KeyPair, assertion, self_signed
 from tests.tokens import TokenMint
@@ -43,12 +42,6 @@ def assert_entra_error(response: httpx.Response, status: int, error: str, code: 
     assert body["error_description"].endswith(f"Trace ID: {body['trace_id']} Correlation ID: "
                                               f"{body['correlation_id']} Timestamp: {body['timestamp']}")
     return body
-
-
-@pytest.fixture
-async def tenant_id(db: Database) -> str:
-    async with db.read() as conn:
-        return (await rows.list_tenants(conn))[0].id
 
 
 @pytest.fixture

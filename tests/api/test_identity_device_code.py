@@ -13,9 +13,9 @@ from graphpost.directory.service import NewApp
 from graphpost.store.database import Database
 from graphpost.store.schema import device_codes
 from tests.api.test_identity import BASE, assert_entra_error
-from tests.api.test_identity_sign_in import PASSWORD, SCOPE, app, page_token, reads_me, tenant_id, token
+from tests.api.test_identity_sign_in import PASSWORD, SCOPE, app, page_token, reads_me, token
 
-__all__ = ["app", "tenant_id"]  # fixtures
+__all__ = ["app"]  # fixtures
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 

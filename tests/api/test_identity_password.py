@@ -25,12 +25,6 @@ MAIL_SEND = "https://graph.microsoft.com/Mail.Send"
 
 
 @pytest.fixture
-async def tenant_id(db: Database) -> str:
-    async with db.read() as conn:
-        return (await rows.list_tenants(conn))[0].id
-
-
-@pytest.fixture
 async def app(db: Database) -> NewApp:
     await directory.set_password(db, "alice@contoso.test", PASSWORD)
     return await directory.add_app(db, "desktop app", ["Mail.Send"], None)

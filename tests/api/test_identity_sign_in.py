@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.directory import service as directory
 from graphpost.directory.service import NewApp
-from graphpost.store import directory as rows
 from graphpost.store.database import Database
 from graphpost.store.schema import authorization_codes
 from tests.api.test_identity import assert_entra_error
@@ -27,12 +26,6 @@ from tests.tokens import TokenMint
 PASSWORD = "correct horse battery"
 REDIRECT = "http://localhost:8400/callback"
 SCOPE = "https://graph.microsoft.com/Mail.Send openid profile offline_access"
-
-
-@pytest.fixture
-async def tenant_id(db: Database) -> str:
-    async with db.read() as conn:
-        return (await rows.list_tenants(conn))[0].id
 
 
 @pytest.fixture

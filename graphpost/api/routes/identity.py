@@ -5,10 +5,10 @@ the scheme and host the client called (docs/identity.md)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 
+from graphpost.api.forms import read_form
 from graphpost.api.responses import EntraJSONResponse
 from graphpost.api.runtime import runtime_of
 from graphpost.errors import EntraError
@@ -18,11 +18,6 @@ from graphpost.identity.exchange import TokenRequest
 
 router = APIRouter()
 
-# A token request is a handful of fields; a client assertion with its certificate chain in x5c
-# is the largest, a few kilobytes. Nothing a client sends comes near this.
-MAX_FORM_BYTES = 64 * 1024
-MAX_FORM_FIELDS = 32
-FORM = "application/x-www-form-urlencoded"
 # RFC 6749 §5.1: token answers are never cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -67,28 +62,6 @@ async def keys(request: Request, tenant: str) -> EntraJSONResponse:
     return _json(discovery.jwks(request.app.state.signing_key, _base(request), found))
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """The form body, read up to MAX_FORM_BYTES. A body of another type has no parameters, as
-    Entra reads it (its answer then names the first missing one)."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
-        return {}
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise errors.invalid_request(f"The request body is larger than {MAX_FORM_BYTES} bytes.")
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise errors.invalid_request("The request body is not a valid form.") from None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        if name in form:
-            raise errors.invalid_request(f"The parameter '{name[:50]}' is repeated.")
-        form[name] = value
-    return form
-
-
 @router.post("/{tenant}/oauth2/v2.0/token")
 async def token(request: Request, tenant: str) -> EntraJSONResponse:
     rt = runtime_of(request)
@@ -97,7 +70,7 @@ async def token(request: Request, tenant: str) -> EntraJSONResponse:
     # A client assertion names the token endpoint it was made for: the URL called, or the one
     # the OpenID configuration gives (with the tenant's id where a domain was called).
     endpoints = list(dict.fromkeys([base + request.url.path, f"{base}/{found.path_segment}/oauth2/v2.0/token"]))
-    ask = TokenRequest(await _form(request), basic_credentials(request.headers.get("authorization")), endpoints,
+    ask = TokenRequest(await read_form(request), basic_credentials(request.headers.get("authorization")), endpoints,
                        base)
     issued = await grants.token(rt.db, request.app.state.signing_key, rt.settings.token_lifetime, found, ask)
     return _json(issued.as_json(), NO_STORE)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from graphpost.api import sign_in_html as html
+from graphpost.api.forms import read_form
 from graphpost.api.responses import EntraJSONResponse
-from graphpost.api.routes.identity import _form
 from graphpost.api.runtime import runtime_of
 from graphpost.errors import EntraError
 from graphpost.identity import authorization, device_codes, errors, redirects, sign_in_pages, tenants
@@ -79,7 +79,7 @@ async def authorize(request: Request, tenant: str) -> Response:
 @router.post("/{tenant}/oauth2/v2.0/authorize")
 async def authorize_sign_in(request: Request, tenant: str) -> Response:
     db = runtime_of(request).db
-    form = await _form(request)
+    form = await read_form(request)
     try:
         claims = sign_in_pages.read_page(request.app.state.signing_key, AUTHORIZE, form.get("page_token"),
                                          request.cookies.get(sign_in_pages.COOKIE))
@@ -108,7 +108,7 @@ async def device_code(request: Request, tenant: str) -> EntraJSONResponse:
     db = runtime_of(request).db
     found = await tenants.resolve(db, tenant)
     base = str(request.base_url).rstrip("/")
-    answer = await device_codes.start(db, found, await _form(request), base, base + DEVICE_PAGE)
+    answer = await device_codes.start(db, found, await read_form(request), base, base + DEVICE_PAGE)
     return EntraJSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
@@ -124,7 +124,7 @@ async def device_page(request: Request) -> Response:
 @router.post(DEVICE_PAGE)
 async def device_sign_in(request: Request) -> Response:
     db = runtime_of(request).db
-    form = await _form(request)
+    form = await read_form(request)
     try:
         sign_in_pages.read_page(request.app.state.signing_key, DEVICE, form.get("page_token"),
                                 request.cookies.get(sign_in_pages.COOKIE))
