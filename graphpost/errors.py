@@ -60,6 +60,14 @@ class InvalidOperation(GraphError):
     status, code = 400, "ErrorInvalidOperation"
 
 
+class SubscriptionValidationError(GraphError):
+    # The subscription service's refusals of what a subscription asks for: Graph answers a
+    # notificationUrl that fails its validation with 400 "ValidationError" (splunk/azure-functions-
+    # splunk#26), and an encryptionCertificate it cannot load with "Certificate validation error: …"
+    # (microsoftgraph/microsoft-graph-docs-contrib#4898; that thread does not show the code).
+    status, code = 400, "ValidationError"
+
+
 class LengthRequired(GraphError):
     # Graph's front door refuses a POST without Content-Length (the docs: "Content-Length: 0. Required.").
     status, code = 411, "LengthRequired"

@@ -1,0 +1,1 @@
+"""Change notifications: subscriptions, their webhook deliveries, and rich notifications' resource data."""
