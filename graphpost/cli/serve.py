@@ -68,7 +68,7 @@ def serve(
         except OSError as exc:
             fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
     if server.SMTP in roles and settings.smtp_port is not None:
-        _check_smtp_port(settings, sock)
+        _check_smtp_port(settings, settings.smtp_port, sock)
     proxy = _proxy(settings, sock) if sock is not None and settings.proxy_port is not None else None
     if sock is not None:
         bound_port = sock.getsockname()[1]
@@ -123,12 +123,11 @@ def _ca_path(settings: Settings) -> Path:
     return local_ca(settings.data_dir).cert_path
 
 
-def _check_smtp_port(settings: Settings, http: Any) -> None:
+def _check_smtp_port(settings: Settings, port: int, http: Any) -> None:
     """Fail at start, as a busy HTTP port does, when the SMTP listener could not bind its port: the
     listener binds it later, inside the server's loop, where a failure would leave serve running
     without it."""
     from graphpost import server
-    port = settings.smtp_port
     if http is not None and port == http.getsockname()[1]:
         fail(f"--smtp-port {port} is the port the HTTP API listens on; give them different ports")
     if port == 0:

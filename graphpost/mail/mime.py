@@ -19,7 +19,7 @@ from email.feedparser import BytesFeedParser
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import make_msgid
-from typing import Any
+from typing import Any, cast
 
 from graphpost.mail.preview import text_of_html
 
@@ -304,7 +304,8 @@ def parse(raw: bytes) -> ParsedMessage:
     try:
         parser = _NestingBoundedParser(policy=_READ)
         parser.feed(raw)
-        return _parse(parser.close())
+        # The _READ policy is an EmailPolicy, whose message factory is EmailMessage; the stubs say Message.
+        return _parse(cast(EmailMessage, parser.close()))
     except MimeError:
         raise
     except (ValueError, LookupError, TypeError, AttributeError, email_errors.MessageError) as exc:
