@@ -51,7 +51,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _watermark(value: Watermark | None) -> list[Any] | None:
-    return None if value is None else [value.seq, value.horizon, list(value.in_flight)]
+    return None if value is None else [value.seq, list(value.in_flight), value.horizon]
 
 
 def encode(token: DeltaToken, signing_key: SigningKey) -> str:
@@ -67,11 +67,11 @@ def encode(token: DeltaToken, signing_key: SigningKey) -> str:
 def _read_watermark(value: Any) -> Watermark | None:
     if value is None:
         return None
-    seq, horizon, in_flight = value
+    seq, in_flight, horizon = value
     if not isinstance(seq, int) or not (horizon is None or isinstance(horizon, int)) \
             or not all(isinstance(xid, int) for xid in in_flight):
         raise ValueError(value)
-    return Watermark(seq, horizon, tuple(in_flight))
+    return Watermark(seq, tuple(in_flight), horizon)
 
 
 def decode(text: str, signing_key: SigningKey) -> DeltaToken:

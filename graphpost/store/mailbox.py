@@ -319,12 +319,17 @@ async def touch_message(conn: AsyncConnection, message_id: str, change_key: str,
 
 # -- the current state of changed items, for delta rounds (mail/delta.py) ------------------------
 
+def messages_by_id_statement(message_ids: list[str]) -> sa.Select[Any]:
+    # By the primary key alone: with `folder_id = …` too, SQLite reads the folder's index instead.
+    return sa.select(messages).where(messages.c.id.in_(message_ids))
+
+
 async def messages_by_id(conn: AsyncConnection, folder_id: str, message_ids: list[str]) -> dict[str, MessageRow]:
-    """Those of these messages that are in this folder now, by id (its primary key: a row each)."""
+    """Those of these messages that are in this folder now, by id (a row each)."""
     if not message_ids:
         return {}
-    query = sa.select(messages).where(messages.c.id.in_(message_ids), messages.c.folder_id == folder_id)
-    return {row.id: _message(row) for row in await conn.execute(query)}
+    rows = await conn.execute(messages_by_id_statement(message_ids))
+    return {row.id: _message(row) for row in rows if row.folder_id == folder_id}
 
 
 def _visible_folders(user_id: str, parent_id: str | None) -> sa.ColumnElement[bool]:
