@@ -14,7 +14,7 @@ from graphpost.api.delta_tokens import DeltaToken, decode, encode
 from graphpost.auth import keys
 from graphpost.config import Settings
 from tests.api.assertions import assert_graph_error
-from tests.api.mail_helpers import ALICE, BOB, Mailbox, as_application, delegated, recipients
+from tests.api.mail_helpers import ALICE, Mailbox, as_application, delegated, recipients
 from tests.tokens import TokenMint
 
 MESSAGE, FOLDER = "#microsoft.graph.message", "#microsoft.graph.mailFolder"

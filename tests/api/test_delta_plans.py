@@ -24,7 +24,7 @@ from graphpost.store import directory as directory_rows
 from graphpost.store import mailbox as store
 from graphpost.store.database import Database
 from graphpost.store.schema import mailbox_changes
-from tests.api.mail_helpers import ALICE, BOB, Mailbox
+from tests.api.mail_helpers import ALICE, Mailbox
 from tests.api.test_delta import deliver, follow
 from tests.api.test_query_plans import MAILBOX_SIZE, fill, pg_nodes, statement_sql
 
