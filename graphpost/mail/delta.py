@@ -101,14 +101,17 @@ class _Candidate:
     created: bool                    # it entered the collection in this window
 
 
-def _collapsed(changes: list[log.Change], after_seq: int) -> list[_Candidate]:
-    """Each changed item once, by its last change, in the order of those; only those past `after_seq`."""
+def _collapsed(changes: list[log.Change], after_seq: int, immutable: bool) -> list[_Candidate]:
+    """Each changed item once, by its last change, in the order of those; only those past
+    `after_seq`. Items are told apart by the ids the client sees: immutable ones follow a message
+    across its moves (out of the folder and back in is one item)."""
     last: dict[str, int] = {}
     created: set[str] = set()
     for change in changes:
-        last[change.item_id] = change.seq
+        key = change.immutable_id if immutable and change.immutable_id else change.item_id
+        last[key] = change.seq
         if change.change_type == "created":
-            created.add(change.item_id)
+            created.add(key)
     ordered = sorted(last.items(), key=lambda item: item[1])
     return [_Candidate(item_id, seq, item_id in created) for item_id, seq in ordered if seq > after_seq]
 
@@ -127,7 +130,7 @@ async def _changed_page(conn: AsyncConnection, state: DeltaState, options: Delta
     assert state.since is not None and state.until is not None
     changes = await log.changes_since(conn, state.user_id, kind, folder_id, state.since, state.until.seq)
     after_seq = state.after[0] if state.after else 0
-    candidates = _collapsed(changes, after_seq)
+    candidates = _collapsed(changes, after_seq, options.immutable_ids)
     items: list[Any] = []
     position = after_seq
     index = 0
@@ -171,7 +174,7 @@ async def message_round(db: Database, user_id: str, folder_ref: str, state: Delt
         else:
             rows, state, more = await _changed_page(
                 conn, state, options, log.MESSAGE, folder.id,
-                lambda ids: store.messages_by_id(conn, folder.id, ids))
+                lambda ids: store.messages_by_id(conn, folder.id, ids, immutable=options.immutable_ids))
     items = [item if isinstance(item, Removed) else mapping.message(item) for item in rows]
     return DeltaPage(items, state if more else state.finished(), more)
 

@@ -237,3 +237,20 @@ async def test_folder_delta_tracks_the_whole_tree_and_child_folders_one_level(al
         [(nested["id"], None, True), (created["id"], "Gamma", False)])
     changed, _, _ = await follow(alice, tree_link)
     assert {item["id"]: item["displayName"] for item in changed} == {nested["id"]: "Beta", created["id"]: "Gamma"}
+
+
+async def test_immutable_ids_follow_messages_across_moves(alice: Mailbox, bob: Mailbox) -> None:
+    immutable = {"Prefer": 'IdType="ImmutableId"'}
+    await deliver(bob, "Filed")
+    await deliver(bob, "Round trip")
+    first, link, _ = await follow(alice, "mailFolders/inbox/messages/delta", immutable)
+    ids = {item["subject"]: item["id"] for item in first}
+    for subject in ("Filed", "Round trip"):
+        moved = await alice.post(f"messages/{ids[subject]}/move", json={"destinationId": "archive"}, headers=immutable)
+        assert moved.status_code == 201 and moved.json()["id"] == ids[subject], moved.text
+    back = await alice.post(f"messages/{ids['Round trip']}/move", json={"destinationId": "inbox"}, headers=immutable)
+    assert back.status_code == 201, back.text
+    changed, _, _ = await follow(alice, link, immutable)
+    # Out and back in is one message, as the client knows it; the one filed away is removed.
+    assert sorted((item["id"], "@removed" in item) for item in changed) == sorted(
+        [(ids["Filed"], True), (ids["Round trip"], False)])
