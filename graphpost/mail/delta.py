@@ -40,7 +40,7 @@ T = TypeVar("T")
 class DeltaState:
     """Where a round stands: what a $skiptoken or $deltatoken says."""
     user_id: str
-    collection: str                  # a folder id for its messages; "*" or a parent id for folders
+    collection: str                  # messages:{folder id}, folders:* (the tree) or folders:{parent id}
     since: Watermark | None          # the previous round's end; None: this round reads everything
     until: Watermark | None          # where this round ends, once its first page was read
     after: tuple[Any, ...] | None    # the last item served: a keyset (full read) or (last seq,)
@@ -159,9 +159,10 @@ async def message_round(db: Database, user_id: str, folder_ref: str, state: Delt
     """A page of `…/mailFolders/{ref}/messages/delta`: with no state, the first of a first round."""
     async with db.read() as conn:
         folder = await find_folder(conn, user_id, folder_ref, counted=False)
+        collection = f"messages:{folder.id}"
         if state is None:
-            state = DeltaState(user_id, folder.id, None, None, None, time.time())
-        check_state(state, user_id, folder.id, retention_seconds)
+            state = DeltaState(user_id, collection, None, None, None, time.time())
+        check_state(state, user_id, collection, retention_seconds)
         state = await _start(conn, state)
         if state.since is None:
             query = CollectionQuery(filter=_received_condition(options), orderby=NEWEST_RECEIVED,
@@ -185,7 +186,7 @@ async def folder_round(db: Database, user_id: str, parent_ref: str | None, state
     `…/mailFolders/{ref}/childFolders/delta`."""
     async with db.read() as conn:
         parent_id = (await find_folder(conn, user_id, parent_ref, counted=False)).id if parent_ref else None
-        collection = parent_id or "*"
+        collection = f"folders:{parent_id or '*'}"
         if state is None:
             state = DeltaState(user_id, collection, None, None, None, time.time())
         check_state(state, user_id, collection, retention_seconds)

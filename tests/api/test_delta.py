@@ -183,6 +183,9 @@ async def test_a_damaged_unknown_or_foreign_token_is_a_lost_sync_state(alice: Ma
                        410, "SyncStateNotFound")
     assert_graph_error(await bob.get("mailFolders/inbox/messages/delta", params={"$deltatoken": token}),
                        410, "SyncStateNotFound")
+    # A token of the Inbox's messages is none of its child folders'.
+    assert_graph_error(await alice.get("mailFolders/inbox/childFolders/delta", params={"$deltatoken": token}),
+                       410, "SyncStateNotFound")
     # Older than the change log keeps.
     key = keys.load_or_create(settings.data_dir)
     decoded = decode(token, key)
