@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Awaitable, Callable, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,6 +34,8 @@ NEWEST_RECEIVED = (SortKey("receivedDateTime", DATETIME, descending=True),)
 _LOOKUP_BATCH = 200
 
 T = TypeVar("T")
+# The current rows of changed items, by the ids asked for; those no longer in the collection left out.
+Lookup = Callable[[list[str]], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def _change_type(candidate: _Candidate, present: bool) -> str:
 
 
 async def _changed_page(conn: AsyncConnection, state: DeltaState, options: DeltaOptions, kind: str,
-                        folder_id: str | None, lookup: Any) -> tuple[list[Any], DeltaState, bool]:
+                        folder_id: str | None, lookup: Lookup) -> tuple[list[Any], DeltaState, bool]:
     """A page of the items changed since `state.since`: `lookup(ids)` gives the current ones."""
     assert state.since is not None and state.until is not None
     changes = await log.changes_since(conn, state.user_id, kind, folder_id, state.since, state.until.seq)
