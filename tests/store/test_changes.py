@@ -19,8 +19,8 @@ async def _alice(db: Database) -> str:
         return (await conn.execute(sa.select(users.c.id).where(users.c.upn_key == ALICE))).scalar_one()
 
 
-async def test_changes_after_a_watermark_come_in_seq_order_for_their_folder_and_kind(db: Database,
-                                                                                     alice: Mailbox) -> None:
+async def test_changes_after_a_watermark_come_in_seq_order_for_their_folder_and_kind(db: Database, alice: Mailbox,
+                                                                                     backend: str) -> None:
     user_id = await _alice(db)
     async with db.read() as conn:
         since = await log.watermark(conn)
@@ -38,7 +38,9 @@ async def test_changes_after_a_watermark_come_in_seq_order_for_their_folder_and_
     assert [(change.item_id, change.change_type) for change in folders_under_inbox] == [(child["id"], "created")]
     assert [change.item_id for change in every_folder] == [child["id"]]
     assert upto == []
-    assert since.in_flight == () and since.horizon is None
+    assert since.horizon is None
+    if backend == "sqlite":
+        assert since.in_flight == ()
 
 
 async def test_a_watermark_keeps_open_transactions_and_the_next_read_takes_their_changes(
