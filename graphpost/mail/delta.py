@@ -5,7 +5,12 @@ A round's first page starts from a `DeltaState` with no `since` (a full read: th
 items, paged by a keyset) or with the `since` of the previous round's end (only what changed since:
 each changed item once, in its current state, or as removed). Its first page fixes `until`, where
 the round will end; every later page of the round carries it on. The edge turns states into
-opaque tokens (api/delta_tokens.py); nothing about a round is kept here between requests."""
+opaque tokens (api/delta_tokens.py); nothing about a round is kept here between requests.
+
+An item created and deleted (or moved out) between two rounds is answered as removed: Graph's
+clients ignore the removal of an id they never saw, and leaving it out would be wrong whenever
+the client did see it (a first round reads the collection as it is, past its watermark).
+An item changed several times is answered once, as it is now."""
 
 from __future__ import annotations
 
