@@ -64,6 +64,8 @@ class Settings(BaseModel):
                                           description="How long the proxy waits for a CONNECT request, again for "
                                                       "its TLS handshake, and for the first request in the tunnel.")
     proxy_max_connections: int = Field(1024, ge=1, le=65535, description="Proxy connections open at once.")
+    change_retention: timedelta = Field(timedelta(days=7), description="How long the change log keeps a change; "
+                                                                       "older delta tokens answer 410.")
 
     @field_validator("log_level")
     @classmethod
@@ -80,7 +82,7 @@ class Settings(BaseModel):
         return value
 
     @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", "delivery_lease",
-                     "proxy_head_timeout", mode="before")
+                     "proxy_head_timeout", "change_retention", mode="before")
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

@@ -39,6 +39,10 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
         else:
             found.notes.append("no relay_host configured: external mail is captured (graphpost outbox list), "
                                "never sent")
+    if DELIVERY in roles:
+        from graphpost.mail.change_pruning import ChangeLogPruner
+        found.background.append(ChangeLogPruner(db, settings.change_retention).run)
+        found.notes.append(f"keeping the change log of delta queries for {settings.change_retention}")
     if SMTP in roles and settings.smtp_port is not None:
         from graphpost.inbound.listener import InboundListener
         found.background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)
