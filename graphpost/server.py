@@ -9,10 +9,15 @@ import signal
 import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from graphpost import allocator
 from graphpost.api.app import Background
 from graphpost.config import Settings
 from graphpost.store.database import Database
+
+if TYPE_CHECKING:
+    from graphpost.notifications.dispatcher import NotificationDispatcher
 
 API, DELIVERY, SMTP = "api", "delivery", "smtp"
 ROLES = (API, DELIVERY, SMTP)
@@ -39,11 +44,26 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
         else:
             found.notes.append("no relay_host configured: external mail is captured (graphpost outbox list), "
                                "never sent")
+    if DELIVERY in roles:
+        found.background.append(notification_dispatcher(settings, db).run)
+        found.notes.append("change notifications POSTed to subscribers' webhooks")
     if SMTP in roles and settings.smtp_port is not None:
         from graphpost.inbound.listener import InboundListener
         found.background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)
         found.notes.append(f"inbound SMTP on {settings.host}:{settings.smtp_port} for the tenants' accepted domains")
     return found
+
+
+def notification_dispatcher(settings: Settings, db: Database) -> NotificationDispatcher:
+    """The dispatcher of change notifications, with the retry schedule of the settings."""
+    import httpx
+
+    from graphpost.delivery.retry import RetrySchedule
+    from graphpost.notifications.dispatcher import NotificationDispatcher
+    schedule = RetrySchedule(settings.notification_retry_first, settings.notification_retry_max,
+                             settings.notification_lifetime)
+    return NotificationDispatcher(db, httpx.AsyncClient(), schedule, lease=settings.delivery_lease,
+                                  post_timeout=settings.notification_timeout.total_seconds())
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

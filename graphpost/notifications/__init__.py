@@ -1,0 +1,2 @@
+"""Change notifications: subscriptions (POST /subscriptions), the validation of their endpoints,
+and the dispatcher that POSTs what the durable notification queue holds (store/notification_queue.py)."""
