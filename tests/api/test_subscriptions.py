@@ -14,8 +14,6 @@ from tests.api.mail_helpers import ALICE, BOB
 from tests.notifications.receiver import WebhookReceiver
 from tests.tokens import TokenMint
 
-pytest_plugins = ["tests.notifications.conftest"]
-
 
 def _in(minutes: float) -> str:
     return (datetime.now(timezone.utc) + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
