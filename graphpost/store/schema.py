@@ -255,6 +255,32 @@ upload_sessions = sa.Table(
     sa.Column("attachment_id", sa.String(200), nullable=True),
 )
 
+# Every change to a mailbox's messages and folders, in commit-independent order (`seq`), written
+# by SQL triggers on `messages` and `folders` (migration 0012) so that every write path records
+# its change in its own transaction: the mail domain, store/bulk.py's statements, the SQLite
+# writer process and foreign-key cascades alike. Delta queries read it (store/changes.py).
+# A message that moves gets a new id: its move is 'deleted' (old id, old folder) then 'created'
+# (new id, new folder); a folder that moves is the same pair under its old and new parent.
+mailbox_changes = sa.Table(
+    "mailbox_changes", metadata,
+    # AUTOINCREMENT on SQLite: a seq is never handed out twice, even after the newest row is pruned.
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # message or folder
+    # The item's id after the change (its last id for 'deleted').
+    sa.Column("item_id", sa.String(200), nullable=False),
+    # A message's folder (the one it left, for 'deleted'); a folder's parent.
+    sa.Column("folder_id", sa.String(120), nullable=False),
+    sa.Column("change_type", sa.String(8), nullable=False),  # created, updated or deleted
+    # PostgreSQL: the writing transaction's id, so that a reader can tell which changes may still
+    # have earlier seqs in flight (store/changes.py). NULL on SQLite, whose writers take turns.
+    sa.Column("txid", sa.BigInteger, nullable=True),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Index("ix_mailbox_changes_user_id_folder_id_seq", "user_id", "folder_id", "seq"),
+    sa.Index("ix_mailbox_changes_user_id_kind_seq", "user_id", "kind", "seq"),
+    sa.Index("ix_mailbox_changes_user_id_txid", "user_id", "txid"),
+    sqlite_autoincrement=True,
+)
 # Change notification subscriptions (POST /subscriptions). A subscription watches one mailbox:
 # all its messages, one folder's messages, or its folders (`scope`). The change types it asked
 # for are three flags, so that the trigger filling notification_queue (migration 0013) matches a
@@ -307,4 +333,3 @@ notification_queue = sa.Table(
     sa.Column("lease_until", UTCDateTime, nullable=True),
     sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Index("ix_notification_queue_next_attempt_at", "next_attempt_at"),
-)
