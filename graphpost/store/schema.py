@@ -281,6 +281,7 @@ mailbox_changes = sa.Table(
     sa.Index("ix_mailbox_changes_user_id_txid", "user_id", "txid"),
     sqlite_autoincrement=True,
 )
+
 # Change notification subscriptions (POST /subscriptions). A subscription watches one mailbox:
 # all its messages, one folder's messages, or its folders (`scope`). The change types it asked
 # for are three flags, so that the trigger filling notification_queue (migration 0013) matches a
@@ -333,3 +334,4 @@ notification_queue = sa.Table(
     sa.Column("lease_until", UTCDateTime, nullable=True),
     sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Index("ix_notification_queue_next_attempt_at", "next_attempt_at"),
+)
