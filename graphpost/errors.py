@@ -60,6 +60,14 @@ class InvalidOperation(GraphError):
     status, code = 400, "ErrorInvalidOperation"
 
 
+class SubscriptionValidationError(GraphError):
+    # The subscription service's refusals of what a subscription asks for: Graph answers a
+    # notificationUrl that fails its validation with 400 "ValidationError" (splunk/azure-functions-
+    # splunk#26), and an encryptionCertificate it cannot load with "Certificate validation error: …"
+    # (microsoftgraph/microsoft-graph-docs-contrib#4898; that thread does not show the code).
+    status, code = 400, "ValidationError"
+
+
 class LengthRequired(GraphError):
     # Graph's front door refuses a POST without Content-Length (the docs: "Content-Length: 0. Required.").
     status, code = 411, "LengthRequired"
@@ -261,8 +269,7 @@ class SubscriptionRequestInvalid(GraphError):
     default_message = "The subscription request is invalid."
 
 
-class SubscriptionValidationFailed(GraphError):
-    status, code = 400, "ValidationError"
+class SubscriptionValidationFailed(SubscriptionValidationError):
     default_message = ("Subscription validation request failed. Notification endpoint must respond with 200 OK "
                        "to validation request.")
 

@@ -1,2 +1,3 @@
 """Change notifications: subscriptions (POST /subscriptions), the validation of their endpoints,
-and the dispatcher that POSTs what the durable notification queue holds (store/notification_queue.py)."""
+the dispatcher that POSTs what the durable notification queue holds (store/notification_queue.py),
+and rich notifications' encrypted resource data."""
