@@ -58,12 +58,18 @@ def notification_dispatcher(settings: Settings, db: Database) -> NotificationDis
     """The dispatcher of change notifications, with the retry schedule of the settings."""
     import httpx
 
+    from graphpost.api.resources import message_resource
+    from graphpost.auth import keys
     from graphpost.delivery.retry import RetrySchedule
     from graphpost.notifications.dispatcher import NotificationDispatcher
+    from graphpost.notifications.rich import RichContent
     schedule = RetrySchedule(settings.notification_retry_first, settings.notification_retry_max,
                              settings.notification_lifetime)
+    # A rich notification's message is Graph's JSON of it, as the API renders it (webLink on Outlook's host).
+    rich = RichContent(db, lambda message: message_resource(message, "https://outlook.office365.com"),
+                       keys.load_or_create(settings.data_dir))
     return NotificationDispatcher(db, httpx.AsyncClient(), schedule, lease=settings.delivery_lease,
-                                  post_timeout=settings.notification_timeout.total_seconds())
+                                  post_timeout=settings.notification_timeout.total_seconds(), rich=rich)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -20,6 +20,7 @@ import httpx
 from graphpost.config import DEFAULT_DELIVERY_LEASE
 from graphpost.delivery.retry import RetrySchedule
 from graphpost.notifications import payloads
+from graphpost.notifications.rich import RichContent
 from graphpost.store import notification_queue as queue
 from graphpost.store import subscriptions
 from graphpost.store.database import Database
@@ -44,7 +45,7 @@ class NotificationDispatcher:
     def __init__(self, db: Database, client: httpx.AsyncClient, schedule: RetrySchedule = GRAPH_RETRY, *,
                  batch: int = 500, lease: timedelta = DEFAULT_DELIVERY_LEASE, idle_wait: float = 0.2,
                  sweep_every: float = 30.0, reauthorize_before: timedelta = timedelta(minutes=15),
-                 post_timeout: float = POST_TIMEOUT) -> None:
+                 post_timeout: float = POST_TIMEOUT, rich: RichContent | None = None) -> None:
         self.db = db
         self.client = client
         self.schedule = schedule
@@ -54,6 +55,7 @@ class NotificationDispatcher:
         self.sweep_every = sweep_every
         self.reauthorize_before = reauthorize_before
         self.post_timeout = post_timeout
+        self.rich = rich   # encryptedContent for subscriptions with includeResourceData
         self.owner = new_owner()
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -104,6 +106,8 @@ class NotificationDispatcher:
             return None
         body = payloads.body([payloads.lifecycle_item(i) if i.lifecycle_event else payloads.change_item(i)
                               for i in items])
+        if self.rich is not None:
+            await self.rich.add(items, body)
         try:
             response = await self.client.post(url, json=body, timeout=self.post_timeout)
         except httpx.HTTPError as exc:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from graphpost.errors import SubscriptionExtensionError, SubscriptionRequestInvalid
+from graphpost.notifications.encryption import parse_encryption_certificate
 from graphpost.notifications.resources import WatchedResource, parse_resource
 from graphpost.notifications.urls import checked_url
 
@@ -16,6 +17,9 @@ CHANGE_TYPES = ("created", "updated", "deleted")
 # raises anything under 45 minutes to 45 minutes (Learn, "subscription resource type").
 MAX_LIFETIME = timedelta(minutes=10080)
 MIN_LIFETIME = timedelta(minutes=45)
+# With includeResourceData, Outlook messages: at most 1,440 minutes (Learn's lifetime table, as
+# 2025-26 notes quote it; unconfirmed against a primary copy here).
+MAX_RICH_LIFETIME = timedelta(minutes=1440)
 CLIENT_STATE_MAX = 128
 CERTIFICATE_ID_MAX = 128
 TLS_VERSIONS = ("v1_0", "v1_1", "v1_2", "v1_3")
@@ -64,7 +68,7 @@ def change_types(value: object) -> frozenset[str]:
     return frozenset(names)
 
 
-def expiration(value: object, now: datetime) -> datetime:
+def expiration(value: object, now: datetime, longest: timedelta = MAX_LIFETIME) -> datetime:
     """The expiry Graph would keep: refused in the past or past the maximum, raised to 45 minutes."""
     if not isinstance(value, str):
         raise SubscriptionRequestInvalid("Property 'expirationDateTime' must be a date and time.")
@@ -78,10 +82,14 @@ def expiration(value: object, now: datetime) -> datetime:
     when = when.astimezone(timezone.utc)
     if when <= now:
         raise SubscriptionExtensionError("Subscription expiration can only be in the future.")
-    if when - now > MAX_LIFETIME:
-        minutes = int(MAX_LIFETIME.total_seconds() // 60)
-        raise SubscriptionExtensionError(f"Subscription expiration can only be {minutes} minutes in the future.")
+    check_longest(when, now, longest)
     return max(when, now + MIN_LIFETIME)
+
+
+def check_longest(when: datetime, now: datetime, longest: timedelta) -> None:
+    if when - now > longest:
+        minutes = int(longest.total_seconds() // 60)
+        raise SubscriptionExtensionError(f"Subscription expiration can only be {minutes} minutes in the future.")
 
 
 def parse_create(body: dict[str, Any], now: datetime, allow_http: bool) -> SubscriptionRequest:
@@ -93,7 +101,6 @@ def parse_create(body: dict[str, Any], now: datetime, allow_http: bool) -> Subsc
     resource = _required(body, "resource")
     if not isinstance(resource, str):
         raise SubscriptionRequestInvalid("Property 'resource' must be a string.")
-    expires_at = expiration(_required(body, "expirationDateTime"), now)
     lifecycle = body.get("lifecycleNotificationUrl")
     client_state = _optional_text(body, "clientState")
     if client_state is not None and len(client_state) > CLIENT_STATE_MAX:
@@ -109,6 +116,10 @@ def parse_create(body: dict[str, Any], now: datetime, allow_http: bool) -> Subsc
     if certificate_id is not None and len(certificate_id) > CERTIFICATE_ID_MAX:
         raise SubscriptionRequestInvalid(f"The encryptionCertificateId can be at most {CERTIFICATE_ID_MAX} "
                                          "characters long.")
+    if certificate is not None:
+        parse_encryption_certificate(certificate)  # 400 ValidationError for what is no RSA certificate
+    expires_at = expiration(_required(body, "expirationDateTime"), now,
+                            MAX_RICH_LIFETIME if rich else MAX_LIFETIME)
     tls = body.get("latestSupportedTlsVersion") or "v1_2"
     if tls not in TLS_VERSIONS:
         raise SubscriptionRequestInvalid(f"Invalid latestSupportedTlsVersion '{tls}'.")

@@ -9,9 +9,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from graphpost.errors import SubscriptionNotFound, SubscriptionQuotaExceeded, SubscriptionRequestInvalid
+from graphpost.errors import SubscriptionNotFound, SubscriptionQuotaExceeded
 from graphpost.mail import mailbox
-from graphpost.notifications.requests import SubscriptionRequest
+from graphpost.notifications.requests import MAX_RICH_LIFETIME, SubscriptionRequest, check_longest
 from graphpost.notifications.resources import FOLDER_MESSAGES
 from graphpost.notifications.validation import EndpointValidator
 from graphpost.store import subscriptions as store
@@ -124,7 +124,9 @@ async def listed(db: Database, creator: Creator) -> list[Subscription]:
 
 
 async def renew(db: Database, creator: Creator, subscription_id: str, expires_at: datetime) -> Subscription:
-    await _visible_row(db, creator, subscription_id)
+    row = await _visible_row(db, creator, subscription_id)
+    if row.include_resource_data:
+        check_longest(expires_at, _now(), MAX_RICH_LIFETIME)
     async with db.write() as conn:
         await store.set_expiry(conn, subscription_id, expires_at)
     return await get(db, creator, subscription_id)
@@ -142,8 +144,3 @@ async def delete(db: Database, creator: Creator, subscription_id: str) -> None:
     async with db.write() as conn:
         await store.delete(conn, subscription_id)
 
-
-def refuse_resource_data(request: SubscriptionRequest) -> None:
-    """Rich notifications wait for the encryption of their content (graphpost/notifications/encryption.py)."""
-    if request.include_resource_data:
-        raise SubscriptionRequestInvalid("includeResourceData is not supported for this resource.")

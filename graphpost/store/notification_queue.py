@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from graphpost.store import leases
 from graphpost.store.database import Database
-from graphpost.store.schema import folders, messages, notification_queue, subscriptions
+from graphpost.store.schema import messages, notification_queue, subscriptions
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class QueuedNotification:
     attempts: int
     created_at: datetime
     tenant_id: str
+    application_id: str
     user_id: str
     notification_url: str
     lifecycle_url: str | None
@@ -54,7 +55,7 @@ async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_unti
     q = notification_queue
     rows = await conn.execute(
         sa.select(q.c.id, q.c.subscription_id, q.c.change_type, q.c.lifecycle_event, q.c.item_kind, q.c.item_id,
-                  q.c.attempts, q.c.created_at, subscriptions.c.tenant_id, subscriptions.c.user_id,
+                  q.c.attempts, q.c.created_at, subscriptions.c.tenant_id, subscriptions.c.application_id, subscriptions.c.user_id,
                   subscriptions.c.notification_url, subscriptions.c.lifecycle_url, subscriptions.c.client_state,
                   subscriptions.c.expires_at, subscriptions.c.include_resource_data,
                   subscriptions.c.encryption_certificate, subscriptions.c.encryption_certificate_id,
@@ -63,21 +64,6 @@ async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_unti
         .outerjoin(messages, (q.c.item_kind == "message") & (messages.c.id == q.c.item_id))
         .where(q.c.id.in_(ids)).order_by(q.c.id))
     return [QueuedNotification(**row._mapping) for row in rows]
-
-
-async def message_resources(conn: AsyncConnection, message_ids: list[str]) -> dict[str, dict[str, object]]:
-    """The stored Graph documents of these messages (for rich notifications), by id."""
-    if not message_ids:
-        return {}
-    rows = await conn.execute(sa.select(messages.c.id, messages.c.data).where(messages.c.id.in_(message_ids)))
-    return {row.id: dict(row.data) for row in rows}
-
-
-async def folder_names(conn: AsyncConnection, folder_ids: list[str]) -> dict[str, str]:
-    if not folder_ids:
-        return {}
-    rows = await conn.execute(sa.select(folders.c.id, folders.c.display_name).where(folders.c.id.in_(folder_ids)))
-    return {row.id: row.display_name for row in rows}
 
 
 def heartbeat(db: Database, ids: list[int], owner: str, lease: timedelta) -> AbstractAsyncContextManager[leases.Held]:

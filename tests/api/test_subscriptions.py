@@ -83,6 +83,8 @@ async def test_an_expiry_under_45_minutes_is_raised_to_45(
     ({"resource": "me/events"}, "InvalidRequest", "Resource 'me/events' is not supported for change notifications."),
     ({"includeResourceData": True}, "InvalidRequest",
      "An encryptionCertificate and an encryptionCertificateId are required when includeResourceData is true."),
+    ({"includeResourceData": True, "encryptionCertificate": "bm90IGEgY2VydGlmaWNhdGU=", "encryptionCertificateId": "k"},
+     "ValidationError", "Certificate validation error: the data is not an X.509 certificate."),
 ])
 async def test_bad_subscriptions_are_refused_as_graph_refuses_them(
         client: httpx.AsyncClient, tokens: TokenMint, webhook: WebhookReceiver, changes: dict[str, Any], code: str,

@@ -184,3 +184,34 @@ async def test_lifecycle_events_reauthorization_required_and_subscription_remove
     await dispatcher.sweep()
     async with db.read() as conn:
         assert (await conn.execute(sa.text("SELECT count(*) FROM subscriptions"))).scalar_one() == 0
+
+
+async def test_a_rich_notification_carries_the_message_encrypted_for_the_certificate(
+        client: httpx.AsyncClient, alice: Mailbox, tokens: TokenMint, db: Database, webhook: WebhookReceiver,
+        signing_key_file: Any) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from graphpost.api.resources import message_resource
+    from graphpost.auth import keys
+    from graphpost.notifications.rich import RichContent
+    from tests.notifications.test_encryption import _base64_der, _certificate, decrypt_as_documented
+
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate = _base64_der(_certificate(private_key.public_key(), private_key))
+    subscription = await _subscribe(client, await tokens.header(ALICE), webhook,
+                                    resource="me/mailFolders('inbox')/messages?$select=subject",
+                                    changeType="created", includeResourceData=True, expirationDateTime=_in(600),
+                                    encryptionCertificate=certificate, encryptionCertificateId="receiver-key-1")
+    assert subscription["includeResourceData"] is True and subscription["encryptionCertificateId"] == "receiver-key-1"
+    await alice.send_mail({"subject": "Rich", "toRecipients": [{"emailAddress": {"address": ALICE}}]})
+
+    rich = RichContent(db, lambda message: message_resource(message, "https://outlook.office365.com"),
+                       keys.load_or_create(signing_key_file.parent))
+    async with httpx.AsyncClient() as http:
+        assert await NotificationDispatcher(db, http, rich=rich).run_once() == 1
+    [body] = webhook.received.bodies
+    [item] = body["value"]
+    content = decrypt_as_documented(item["encryptedContent"], private_key)
+    assert content["subject"] == "Rich" and content["id"] == item["resourceData"]["id"]
+    assert item["encryptedContent"]["encryptionCertificateId"] == "receiver-key-1"
+    assert len(body["validationTokens"]) == 1

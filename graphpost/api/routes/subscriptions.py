@@ -42,7 +42,6 @@ async def create_subscription(request: Request) -> GraphJSONResponse:
     caller.require(*READ)
     owner = await users.mailbox_owner(rt, caller, asked.watched.user_ref,
                                       getattr(request.state, "signed_in_user", None))
-    subscriptions.refuse_resource_data(asked)
     async with httpx.AsyncClient() as client:
         validator = HandshakeValidator(client, rt.settings.notification_validation_timeout.total_seconds())
         created = await subscriptions.create(rt.db, _creator(caller), owner.id, asked, validator)
