@@ -159,3 +159,20 @@ async def test_a_folder_that_does_not_exist_cannot_be_watched(
                                  json=_body(webhook, resource="me/mailFolders('AAMkNoSuchFolder')/messages"))
     assert response.status_code in (400, 404)
     assert webhook.received.validations == []
+
+
+async def test_a_mailbox_takes_1000_subscriptions_at_most(
+        client: httpx.AsyncClient, tokens: TokenMint, webhook: WebhookReceiver, db: Database) -> None:
+    import sqlalchemy as sa
+
+    from graphpost.store.schema import subscriptions
+    headers = await tokens.header(ALICE)
+    first = (await client.post("/v1.0/subscriptions", headers=headers, json=_body(webhook))).json()
+    async with db.write() as conn:
+        row = (await conn.execute(sa.select(subscriptions))).one()._asdict()
+        await conn.execute(subscriptions.insert(), [{**row, "id": f"{number:08d}-0000-0000-0000-000000000000"}
+                                                    for number in range(999)])
+    response = await client.post("/v1.0/subscriptions", headers=headers, json=_body(webhook))
+    assert _error(response, 403)[0] == "ExtensionError"
+    assert (await client.delete(f"/v1.0/subscriptions/{first['id']}", headers=headers)).status_code == 204
+    assert (await client.post("/v1.0/subscriptions", headers=headers, json=_body(webhook))).status_code == 201
