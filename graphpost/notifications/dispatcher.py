@@ -81,6 +81,9 @@ class NotificationDispatcher:
     async def run_once(self) -> int:
         """One round: claim, POST, settle. Returns the number of rows claimed."""
         now = _now()
+        async with self.db.read() as conn:
+            if not await queue.any_due(conn, now):
+                return 0
         async with self.db.write() as conn:
             claimed = await queue.claim_due(conn, self.owner, now, now + self.lease, self.batch)
         if not claimed:

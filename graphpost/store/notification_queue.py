@@ -47,6 +47,14 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(notification_queue.c.next_attempt_at.is_(None), notification_queue.c.next_attempt_at <= now)
 
 
+async def any_due(conn: AsyncConnection, now: datetime) -> bool:
+    """Whether a claim would find anything: a read, so that an idle dispatcher polls without
+    taking SQLite's write lock (or a PostgreSQL row lock) every round."""
+    free = sa.or_(notification_queue.c.lease_until.is_(None), notification_queue.c.lease_until <= now)
+    query = sa.select(notification_queue.c.id).where(_due(now), free).limit(1)
+    return (await conn.execute(query)).first() is not None
+
+
 async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_until: datetime,
                     limit: int) -> list[QueuedNotification]:
     ids = await leases.claim(conn, notification_queue, _due(now), owner, now, lease_until, limit)
