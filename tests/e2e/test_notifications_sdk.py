@@ -18,7 +18,8 @@ import pytest
 from msgraph.generated.models.message import Message
 from msgraph.generated.models.subscription import Subscription
 
-from tests.e2e.conftest import SdkClients
+from tests import backends
+from tests.e2e.conftest import SdkClients, _emptied
 from tests.e2e.server import ServerProcess
 from tests.notifications.receiver import WebhookReceiver
 from tests.ports import free_port
@@ -39,6 +40,20 @@ def smtp_port() -> int:
 @pytest.fixture
 def notifying_server(data_dir: Path, smtp_port: int) -> Iterator[ServerProcess]:
     with ServerProcess(data_dir, env=FAST_RETRIES, serve_args=["--smtp-port", str(smtp_port)]) as running:
+        yield running
+
+
+@pytest.fixture
+def notifying_server_on_each_backend(request: pytest.FixtureRequest, backend: str, data_dir: Path,
+                                     smtp_port: int) -> Iterator[ServerProcess]:
+    url = None
+    if backend == "postgresql":
+        run = request.getfixturevalue("postgres_run")
+        if run is None:
+            pytest.skip(f"PostgreSQL unreachable at {backends.pg_admin_url()}")
+        url = run.plain_url
+        asyncio.run(_emptied(url))
+    with ServerProcess(data_dir, url, env=FAST_RETRIES, serve_args=["--smtp-port", str(smtp_port)]) as running:
         yield running
 
 
@@ -101,8 +116,9 @@ async def test_an_sdk_subscription_sees_every_kind_of_change(
         await sdk.aclose()
 
 
-async def test_notifications_survive_kill_9(notifying_server: ServerProcess, webhook: WebhookReceiver) -> None:
-    server = notifying_server
+async def test_notifications_survive_kill_9(notifying_server_on_each_backend: ServerProcess,
+                                           webhook: WebhookReceiver) -> None:
+    server = notifying_server_on_each_backend
     sdk = SdkClients(server)
     try:
         await _subscribe(sdk, server, webhook)
