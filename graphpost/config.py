@@ -78,6 +78,8 @@ class Settings(BaseModel):
         timedelta(seconds=10), description="How long a webhook has to answer the validation of a new subscription.")
     notification_allow_http: bool = Field(
         False, description="Accept http:// notification URLs for any host (loopback hosts always may use http).")
+    change_retention: timedelta = Field(timedelta(days=7), description="How long the change log keeps a change; "
+                                                                       "older delta tokens answer 410.")
 
     @field_validator("log_level")
     @classmethod
@@ -94,7 +96,7 @@ class Settings(BaseModel):
         return value
 
     @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", "delivery_lease",
-                     "proxy_head_timeout", "notification_retry_first", "notification_retry_max",
+                     "proxy_head_timeout", "change_retention", "notification_retry_first", "notification_retry_max",
                      "notification_lifetime", "notification_timeout", "notification_validation_timeout",
                      mode="before")
     @classmethod

@@ -237,6 +237,15 @@ class InvalidUrlQuery(GraphError):
     default_message = "The query specified in the URI is not valid."
 
 
+class SyncStateNotFound(GraphError):
+    # A delta token graphpost no longer has (older than the change log keeps), or never made: the
+    # client must start a full round again. Outlook answers 410 with this code
+    # (microsoftgraph/microsoft-graph-docs#2350; learn.microsoft.com/graph/delta-query-overview).
+    status, code = 410, "SyncStateNotFound"
+    default_message = "The sync state generation is not found. The delta token is expired, unknown or damaged: " \
+                      "synchronize again from the start."
+
+
 class RestrictionTooComplex(GraphError):
     # A query past graphpost's bounds (odata/limits.py): Exchange answers Graph's mail API with
     # this code and these words when a restriction or sort order is more than it takes

@@ -47,6 +47,9 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
     if DELIVERY in roles:
         found.background.append(notification_dispatcher(settings, db).run)
         found.notes.append("change notifications POSTed to subscribers' webhooks")
+        from graphpost.mail.change_pruning import ChangeLogPruner
+        found.background.append(ChangeLogPruner(db, settings.change_retention).run)
+        found.notes.append(f"keeping the change log of delta queries for {settings.change_retention}")
     if SMTP in roles and settings.smtp_port is not None:
         from graphpost.inbound.listener import InboundListener
         found.background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)

@@ -13,8 +13,8 @@ from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
-from graphpost.api.routes import (attachments, batch, folders, identity, messages, replies, send, sign_in,
-                                  subscriptions, uploads, users)
+from graphpost.api.routes import (attachments, batch, delta, folders, identity, messages, replies, send,
+                                  sign_in, subscriptions, uploads, users)
 from graphpost.api.runtime import Runtime
 from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
@@ -30,8 +30,9 @@ log = logging.getLogger("graphpost")
 VERSIONS = ("/v1.0", "/beta")
 # Each mail router serves both the signed-in user's mailbox and any named one.
 MAILBOXES = ("/me", "/users/{user_ref}")
-# Routers are matched in order, one after the other: the busiest (sending, messages) go first.
-MAIL_ROUTERS = (send.router, messages.router, folders.router, attachments.router, replies.router)
+# Routers are matched in order, one after the other: the busiest (sending, messages) go first;
+# delta before folders, whose /mailFolders/{folder_ref} would take /mailFolders/delta.
+MAIL_ROUTERS = (send.router, messages.router, delta.router, folders.router, attachments.router, replies.router)
 # POST /{version}/$batch runs its requests back through the app, so it needs no mailbox prefix.
 ROUTERS = ([(users.router, ""), (subscriptions.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
            + [(batch.router, "")])

@@ -45,3 +45,12 @@ def preferences(request: Request) -> Preferences:
         elif name == BODY_CONTENT_TYPE and value in ("text", "html"):
             body_type = value
     return Preferences(immutable, body_type)
+
+
+def max_page_size(request: Request, high: int) -> int | None:
+    """`Prefer: odata.maxpagesize=N` (OData 4.01 §8.2.8.3), at most `high`; None without it or
+    with a value that is no positive integer (ignored, as RFC 7240 says of what a server cannot use)."""
+    for name, value in _pairs(request) if "prefer" in request.headers else ():
+        if name == "odata.maxpagesize" and value.isdigit() and int(value) > 0:
+            return min(int(value), high)
+    return None

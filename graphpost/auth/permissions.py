@@ -9,7 +9,7 @@ from graphpost.errors import AccessDenied
 
 # The mail and user permissions graphpost knows; tokens and app grants use these names exactly.
 KNOWN_PERMISSIONS = frozenset({
-    "Mail.Read", "Mail.ReadBasic", "Mail.ReadWrite", "Mail.Send",
+    "Mail.Read", "Mail.ReadBasic", "Mail.ReadBasic.All", "Mail.ReadWrite", "Mail.Send",
     "Mail.Read.Shared", "Mail.ReadWrite.Shared", "Mail.Send.Shared",
     "User.Read", "User.Read.All", "User.ReadBasic.All",
 })

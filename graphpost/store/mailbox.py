@@ -315,3 +315,46 @@ async def is_soft_deleted(conn: AsyncConnection, message_id: str) -> bool:
 async def touch_message(conn: AsyncConnection, message_id: str, change_key: str, at: datetime) -> None:
     await conn.execute(messages.update().where(messages.c.id == message_id)
                        .values(change_key=change_key, modified_at=at))
+
+
+# -- the current state of changed items, for delta rounds (mail/delta.py) ------------------------
+
+def messages_by_id_statement(message_ids: list[str]) -> sa.Select[Any]:
+    # By the primary key alone: with `folder_id = …` too, SQLite reads the folder's index instead.
+    return sa.select(messages).where(messages.c.id.in_(message_ids))
+
+
+async def messages_by_id(conn: AsyncConnection, folder_id: str, message_ids: list[str]) -> dict[str, MessageRow]:
+    """Those of these messages that are in this folder now, by id (a row each)."""
+    if not message_ids:
+        return {}
+    rows = await conn.execute(messages_by_id_statement(message_ids))
+    return {row.id: _message(row) for row in rows if row.folder_id == folder_id}
+
+
+def _visible_folders(user_id: str, parent_id: str | None) -> sa.ColumnElement[bool]:
+    """A folder's children, or (parent_id None) every folder of the mailbox, hidden ones left out."""
+    scope = (folders.c.user_id == user_id) & folders.c.is_hidden.is_(False)
+    return scope & (folders.c.parent_id == parent_id) if parent_id is not None else scope
+
+
+async def folders_by_id(conn: AsyncConnection, user_id: str, parent_id: str | None,
+                        folder_ids: list[str]) -> dict[str, FolderRow]:
+    """Those of these folders that are (still) in the scope, with their counts, by id."""
+    if not folder_ids:
+        return {}
+    rows = await conn.execute(folder_queries.counted_folders(_visible_folders(user_id, parent_id)
+                                                             & folders.c.id.in_(folder_ids)))
+    return {row.id: _folder(row) for row in rows}
+
+
+async def folders_after(conn: AsyncConnection, user_id: str, parent_id: str | None, after_id: str | None,
+                        limit: int) -> list[FolderRow]:
+    """Up to `limit` folders of the scope with an id above `after_id`, in id order: pages that a
+    folder created or deleted meanwhile never shifts."""
+    scope = _visible_folders(user_id, parent_id)
+    if after_id is not None:
+        scope &= folders.c.id > after_id
+    counted = folder_queries.counted_folders(scope).subquery("folder")
+    rows = await conn.execute(sa.select(counted).order_by(counted.c.id).limit(limit))
+    return [_folder(row) for row in rows]
