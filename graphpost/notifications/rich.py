@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from graphpost.auth.keys import SigningKey
 from graphpost.mail import mapping
@@ -22,6 +23,20 @@ from graphpost.store.notification_queue import QueuedNotification
 
 # Graph's JSON of a message: the HTTP edge's rendering, handed down by `serve` (api/resources.py).
 RenderMessage = Callable[[Message], dict[str, Any]]
+
+
+# What Graph keeps in a rich notification's resource whatever the $select.
+_ALWAYS = ("@odata.type", "@odata.id", "@odata.etag", "id")
+
+
+def selected(resource: dict[str, Any], subscribed: str) -> dict[str, Any]:
+    """The message as the subscription's resource selects it (`…/messages?$select=subject,from`;
+    Outlook's rich notifications are asked with one), all of it without a $select."""
+    query = parse_qs(urlsplit(subscribed).query)
+    names = [name.strip().lower() for value in query.get("$select", []) for name in value.split(",") if name.strip()]
+    if not names:
+        return resource
+    return {key: value for key, value in resource.items() if key in _ALWAYS or key.lower() in names}
 
 
 class RichContent:
@@ -44,7 +59,9 @@ class RichContent:
             row = rows[item.id]
             if row is None:
                 continue  # gone since: nothing to encrypt
-            resource = self.render(mapping.message(row))
+            typed = {"@odata.type": "#Microsoft.Graph.Message",
+                     "@odata.id": f"Users/{item.user_id}/Messages/{item.item_id}", **self.render(mapping.message(row))}
+            resource = selected(typed, item.resource)
             # AES, HMAC and one RSA operation per item: CPU work, kept off the event loop.
             body["value"][index]["encryptedContent"] = await asyncio.to_thread(
                 encrypted_content, resource, item.encryption_certificate or "", item.encryption_certificate_id or "")

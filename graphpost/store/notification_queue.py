@@ -33,6 +33,7 @@ class QueuedNotification:
     tenant_id: str
     application_id: str
     user_id: str
+    resource: str            # the subscription's, as the client wrote it (its $select shapes rich content)
     notification_url: str
     lifecycle_url: str | None
     client_state: str | None
@@ -64,6 +65,7 @@ async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_unti
     rows = await conn.execute(
         sa.select(q.c.id, q.c.subscription_id, q.c.change_type, q.c.lifecycle_event, q.c.item_kind, q.c.item_id,
                   q.c.attempts, q.c.created_at, subscriptions.c.tenant_id, subscriptions.c.application_id, subscriptions.c.user_id,
+                  subscriptions.c.resource,
                   subscriptions.c.notification_url, subscriptions.c.lifecycle_url, subscriptions.c.client_state,
                   subscriptions.c.expires_at, subscriptions.c.include_resource_data,
                   subscriptions.c.encryption_certificate, subscriptions.c.encryption_certificate_id,

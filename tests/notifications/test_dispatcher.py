@@ -212,6 +212,8 @@ async def test_a_rich_notification_carries_the_message_encrypted_for_the_certifi
     [body] = webhook.received.bodies
     [item] = body["value"]
     content = decrypt_as_documented(item["encryptedContent"], private_key)
+    # What the resource's $select names, with the item's id and etag.
+    assert set(content) == {"@odata.type", "@odata.id", "@odata.etag", "id", "subject"}
     assert content["subject"] == "Rich" and content["id"] == item["resourceData"]["id"]
     assert item["encryptedContent"]["encryptionCertificateId"] == "receiver-key-1"
     assert len(body["validationTokens"]) == 1
