@@ -176,3 +176,17 @@ async def test_a_mailbox_takes_1000_subscriptions_at_most(
     assert _error(response, 403)[0] == "ExtensionError"
     assert (await client.delete(f"/v1.0/subscriptions/{first['id']}", headers=headers)).status_code == 204
     assert (await client.post("/v1.0/subscriptions", headers=headers, json=_body(webhook))).status_code == 201
+
+
+async def test_another_app_or_user_sees_no_subscription_of_others(
+        client: httpx.AsyncClient, tokens: TokenMint, webhook: WebhookReceiver) -> None:
+    created = (await client.post("/v1.0/subscriptions", headers=await tokens.header(ALICE), json=_body(webhook))).json()
+    others = [{"Authorization": f"Bearer {await tokens.app(('Mail.Read',))}"}, await tokens.header(BOB)]
+    for headers in others:
+        assert (await client.get("/v1.0/subscriptions", headers=headers)).json()["value"] == []
+        for method in ("GET", "PATCH", "DELETE"):
+            response = await client.request(method, f"/v1.0/subscriptions/{created['id']}", headers=headers,
+                                             json={"expirationDateTime": _in(90)} if method == "PATCH" else None)
+            assert _error(response, 404) == ("ResourceNotFound", "The object was not found.")
+    assert (await client.get(f"/v1.0/subscriptions/{created['id']}",
+                             headers=await tokens.header(ALICE))).status_code == 200
