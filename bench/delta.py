@@ -74,7 +74,7 @@ async def seed(db: Database, count: int, prefix: str) -> tuple[str, str]:
 async def token_now(db: Database, key: keys.SigningKey, user_id: str, inbox_id: str) -> str:
     async with db.read() as conn:
         mark = await log.watermark(conn)
-    return encode(DeltaToken(DeltaState(user_id, inbox_id, mark, None, None, time.time()), {}), key)
+    return encode(DeltaToken(DeltaState(user_id, f"messages:{inbox_id}", mark, None, None, time.time()), {}), key)
 
 
 async def timed(http: httpx.AsyncClient, url: str, headers: dict[str, str], seconds: float) -> tuple[int, float]:

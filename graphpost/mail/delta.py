@@ -5,14 +5,19 @@ A round's first page starts from a `DeltaState` with no `since` (a full read: th
 items, paged by a keyset) or with the `since` of the previous round's end (only what changed since:
 each changed item once, in its current state, or as removed). Its first page fixes `until`, where
 the round will end; every later page of the round carries it on. The edge turns states into
-opaque tokens (api/delta_tokens.py); nothing about a round is kept here between requests."""
+opaque tokens (api/delta_tokens.py); nothing about a round is kept here between requests.
+
+An item created and deleted (or moved out) between two rounds is answered as removed: Graph's
+clients ignore the removal of an id they never saw, and leaving it out would be wrong whenever
+the client did see it (a first round reads the collection as it is, past its watermark).
+An item changed several times is answered once, as it is now."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Awaitable, Callable, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,13 +39,15 @@ NEWEST_RECEIVED = (SortKey("receivedDateTime", DATETIME, descending=True),)
 _LOOKUP_BATCH = 200
 
 T = TypeVar("T")
+# The current rows of changed items, by the ids asked for; those no longer in the collection left out.
+Lookup = Callable[[list[str]], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class DeltaState:
     """Where a round stands: what a $skiptoken or $deltatoken says."""
     user_id: str
-    collection: str                  # a folder id for its messages; "*" or a parent id for folders
+    collection: str                  # messages:{folder id}, folders:* (the tree) or folders:{parent id}
     since: Watermark | None          # the previous round's end; None: this round reads everything
     until: Watermark | None          # where this round ends, once its first page was read
     after: tuple[Any, ...] | None    # the last item served: a keyset (full read) or (last seq,)
@@ -101,14 +108,17 @@ class _Candidate:
     created: bool                    # it entered the collection in this window
 
 
-def _collapsed(changes: list[log.Change], after_seq: int) -> list[_Candidate]:
-    """Each changed item once, by its last change, in the order of those; only those past `after_seq`."""
+def _collapsed(changes: list[log.Change], after_seq: int, immutable: bool) -> list[_Candidate]:
+    """Each changed item once, by its last change, in the order of those; only those past
+    `after_seq`. Items are told apart by the ids the client sees: immutable ones follow a message
+    across its moves (out of the folder and back in is one item)."""
     last: dict[str, int] = {}
     created: set[str] = set()
     for change in changes:
-        last[change.item_id] = change.seq
+        key = change.immutable_id if immutable and change.immutable_id else change.item_id
+        last[key] = change.seq
         if change.change_type == "created":
-            created.add(change.item_id)
+            created.add(key)
     ordered = sorted(last.items(), key=lambda item: item[1])
     return [_Candidate(item_id, seq, item_id in created) for item_id, seq in ordered if seq > after_seq]
 
@@ -122,12 +132,12 @@ def _change_type(candidate: _Candidate, present: bool) -> str:
 
 
 async def _changed_page(conn: AsyncConnection, state: DeltaState, options: DeltaOptions, kind: str,
-                        folder_id: str | None, lookup: Any) -> tuple[list[Any], DeltaState, bool]:
+                        folder_id: str | None, lookup: Lookup) -> tuple[list[Any], DeltaState, bool]:
     """A page of the items changed since `state.since`: `lookup(ids)` gives the current ones."""
     assert state.since is not None and state.until is not None
     changes = await log.changes_since(conn, state.user_id, kind, folder_id, state.since, state.until.seq)
     after_seq = state.after[0] if state.after else 0
-    candidates = _collapsed(changes, after_seq)
+    candidates = _collapsed(changes, after_seq, options.immutable_ids)
     items: list[Any] = []
     position = after_seq
     index = 0
@@ -156,9 +166,10 @@ async def message_round(db: Database, user_id: str, folder_ref: str, state: Delt
     """A page of `…/mailFolders/{ref}/messages/delta`: with no state, the first of a first round."""
     async with db.read() as conn:
         folder = await find_folder(conn, user_id, folder_ref, counted=False)
+        collection = f"messages:{folder.id}"
         if state is None:
-            state = DeltaState(user_id, folder.id, None, None, None, time.time())
-        check_state(state, user_id, folder.id, retention_seconds)
+            state = DeltaState(user_id, collection, None, None, None, time.time())
+        check_state(state, user_id, collection, retention_seconds)
         state = await _start(conn, state)
         if state.since is None:
             query = CollectionQuery(filter=_received_condition(options), orderby=NEWEST_RECEIVED,
@@ -171,7 +182,7 @@ async def message_round(db: Database, user_id: str, folder_ref: str, state: Delt
         else:
             rows, state, more = await _changed_page(
                 conn, state, options, log.MESSAGE, folder.id,
-                lambda ids: store.messages_by_id(conn, folder.id, ids))
+                lambda ids: store.messages_by_id(conn, folder.id, ids, immutable=options.immutable_ids))
     items = [item if isinstance(item, Removed) else mapping.message(item) for item in rows]
     return DeltaPage(items, state if more else state.finished(), more)
 
@@ -182,7 +193,7 @@ async def folder_round(db: Database, user_id: str, parent_ref: str | None, state
     `…/mailFolders/{ref}/childFolders/delta`."""
     async with db.read() as conn:
         parent_id = (await find_folder(conn, user_id, parent_ref, counted=False)).id if parent_ref else None
-        collection = parent_id or "*"
+        collection = f"folders:{parent_id or '*'}"
         if state is None:
             state = DeltaState(user_id, collection, None, None, None, time.time())
         check_state(state, user_id, collection, retention_seconds)

@@ -46,6 +46,7 @@ class Watermark:
 class Change:
     seq: int
     item_id: str
+    immutable_id: str | None  # a message's; None for a folder
     change_type: str  # created, updated or deleted
 
 
@@ -84,7 +85,7 @@ def changes_statement(user_id: str, kind: str, folder_id: str | None, since: Wat
                       until: int | None) -> sa.Select[Any]:
     """The changes after `since` (see the module's docstring), up to seq `until` when given."""
     columns = (mailbox_changes.c.seq, mailbox_changes.c.kind, mailbox_changes.c.item_id,
-               mailbox_changes.c.change_type)
+               mailbox_changes.c.immutable_id, mailbox_changes.c.change_type)
     scope = _scope(user_id, kind, folder_id)
     newer = [mailbox_changes.c.seq > since.seq]
     if until is not None:
@@ -105,7 +106,7 @@ def changes_statement(user_id: str, kind: str, folder_id: str | None, since: Wat
 async def changes_since(conn: AsyncConnection, user_id: str, kind: str, folder_id: str | None,
                         since: Watermark, until: int | None = None) -> list[Change]:
     rows = await conn.execute(changes_statement(user_id, kind, folder_id, since, until))
-    return [Change(int(row.seq), row.item_id, row.change_type) for row in rows if row.kind == kind]
+    return [Change(int(row.seq), row.item_id, row.immutable_id, row.change_type) for row in rows if row.kind == kind]
 
 
 async def prune(conn: AsyncConnection, before: datetime) -> int:

@@ -319,17 +319,19 @@ async def touch_message(conn: AsyncConnection, message_id: str, change_key: str,
 
 # -- the current state of changed items, for delta rounds (mail/delta.py) ------------------------
 
-def messages_by_id_statement(message_ids: list[str]) -> sa.Select[Any]:
-    # By the primary key alone: with `folder_id = …` too, SQLite reads the folder's index instead.
-    return sa.select(messages).where(messages.c.id.in_(message_ids))
+def messages_by_id_statement(message_ids: list[str], immutable: bool = False) -> sa.Select[Any]:
+    # By the (unique) id alone: with `folder_id = …` too, SQLite reads the folder's index instead.
+    key = messages.c.immutable_id if immutable else messages.c.id
+    return sa.select(messages).where(key.in_(message_ids))
 
 
-async def messages_by_id(conn: AsyncConnection, folder_id: str, message_ids: list[str]) -> dict[str, MessageRow]:
-    """Those of these messages that are in this folder now, by id (a row each)."""
+async def messages_by_id(conn: AsyncConnection, folder_id: str, message_ids: list[str], *,
+                         immutable: bool = False) -> dict[str, MessageRow]:
+    """Those of these messages that are in this folder now, by the id asked with (a row each)."""
     if not message_ids:
         return {}
-    rows = await conn.execute(messages_by_id_statement(message_ids))
-    return {row.id: _message(row) for row in rows if row.folder_id == folder_id}
+    rows = [_message(row) for row in await conn.execute(messages_by_id_statement(message_ids, immutable))]
+    return {row.immutable_id if immutable else row.id: row for row in rows if row.folder_id == folder_id}
 
 
 def _visible_folders(user_id: str, parent_id: str | None) -> sa.ColumnElement[bool]:

@@ -269,6 +269,9 @@ mailbox_changes = sa.Table(
     sa.Column("kind", sa.String(8), nullable=False),  # message or folder
     # The item's id after the change (its last id for 'deleted').
     sa.Column("item_id", sa.String(200), nullable=False),
+    # A message's immutable id (Prefer: IdType="ImmutableId" rounds follow it across moves); NULL
+    # for a folder, whose id never changes.
+    sa.Column("immutable_id", sa.String(200), nullable=True),
     # A message's folder (the one it left, for 'deleted'); a folder's parent.
     sa.Column("folder_id", sa.String(120), nullable=False),
     sa.Column("change_type", sa.String(8), nullable=False),  # created, updated or deleted

@@ -183,6 +183,9 @@ async def test_a_damaged_unknown_or_foreign_token_is_a_lost_sync_state(alice: Ma
                        410, "SyncStateNotFound")
     assert_graph_error(await bob.get("mailFolders/inbox/messages/delta", params={"$deltatoken": token}),
                        410, "SyncStateNotFound")
+    # A token of the Inbox's messages is none of its child folders'.
+    assert_graph_error(await alice.get("mailFolders/inbox/childFolders/delta", params={"$deltatoken": token}),
+                       410, "SyncStateNotFound")
     # Older than the change log keeps.
     key = keys.load_or_create(settings.data_dir)
     decoded = decode(token, key)
@@ -237,3 +240,20 @@ async def test_folder_delta_tracks_the_whole_tree_and_child_folders_one_level(al
         [(nested["id"], None, True), (created["id"], "Gamma", False)])
     changed, _, _ = await follow(alice, tree_link)
     assert {item["id"]: item["displayName"] for item in changed} == {nested["id"]: "Beta", created["id"]: "Gamma"}
+
+
+async def test_immutable_ids_follow_messages_across_moves(alice: Mailbox, bob: Mailbox) -> None:
+    immutable = {"Prefer": 'IdType="ImmutableId"'}
+    await deliver(bob, "Filed")
+    await deliver(bob, "Round trip")
+    first, link, _ = await follow(alice, "mailFolders/inbox/messages/delta", immutable)
+    ids = {item["subject"]: item["id"] for item in first}
+    for subject in ("Filed", "Round trip"):
+        moved = await alice.post(f"messages/{ids[subject]}/move", json={"destinationId": "archive"}, headers=immutable)
+        assert moved.status_code == 201 and moved.json()["id"] == ids[subject], moved.text
+    back = await alice.post(f"messages/{ids['Round trip']}/move", json={"destinationId": "inbox"}, headers=immutable)
+    assert back.status_code == 201, back.text
+    changed, _, _ = await follow(alice, link, immutable)
+    # Out and back in is one message, as the client knows it; the one filed away is removed.
+    assert sorted((item["id"], "@removed" in item) for item in changed) == sorted(
+        [(ids["Filed"], True), (ids["Round trip"], False)])

@@ -72,7 +72,7 @@ async def test_a_round_after_ten_changes_in_a_large_folder_reads_ten_rows(db: Da
         _assert_reads_by_index(await _plan(conn, lookup), db.dialect, "messages", "sqlite_autoindex_messages_1",
                                CHANGED)
     # Through the API, a round from that watermark answers exactly those, read.
-    state = DeltaState(user_id, inbox_id, since, None, None, time.time())
+    state = DeltaState(user_id, f"messages:{inbox_id}", since, None, None, time.time())
     token = encode(DeltaToken(state, {}), keys.load_or_create(settings.data_dir))
     items, _, _ = await follow(alice, f"mailFolders/inbox/messages/delta?$deltatoken={token}")
     assert sorted(item["id"] for item in items) == sorted(change.item_id for change in found)

@@ -67,6 +67,13 @@ async def test_move_records_a_deletion_in_the_old_folder_then_a_creation_in_the_
         ("message", draft["id"], draft["parentFolderId"], "deleted"),
         ("message", moved["id"], moved["parentFolderId"], "created"),
     ]
+    # Both under the immutable id the message keeps.
+    async with db.read() as conn:
+        recorded = (await conn.execute(sa.select(mailbox_changes.c.immutable_id)
+                                       .where(mailbox_changes.c.seq > start))).scalars().all()
+        kept = (await conn.execute(sa.select(messages.c.immutable_id)
+                                   .where(messages.c.id == moved["id"]))).scalar_one()
+    assert recorded == [kept, kept]
 
 
 async def test_delete_records_the_message_leaving_its_folder(db: Database, alice: Mailbox) -> None:

@@ -17,19 +17,26 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-# (table, kind, the column naming where the item lives): a message's folder, a folder's parent.
-_TRACKED = (("messages", "message", "folder_id"), ("folders", "folder", "parent_id"))
+# (table, kind, the column naming where the item lives: a message's folder, a folder's parent,
+# the column of its immutable id: a message's; a folder's id never changes).
+_TRACKED = (("messages", "message", "folder_id", "immutable_id"), ("folders", "folder", "parent_id", None))
 
-_INSERT = ("INSERT INTO mailbox_changes (user_id, kind, item_id, folder_id, change_type, txid, changed_at) "
-           "VALUES ({row}.user_id, '{kind}', {row}.id, {row}.{where}, '{change}', {txid}, {now});")
+_INSERT = ("INSERT INTO mailbox_changes (user_id, kind, item_id, immutable_id, folder_id, change_type, txid, "
+           "changed_at) VALUES ({row}.user_id, '{kind}', {row}.id, {immutable}, {row}.{where}, '{change}', {txid}, "
+           "{now});")
 # SQLite keeps UTCDateTime as fixed-width text (store/types.py): microseconds, six digits.
 _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 _PG_TXID = "pg_current_xact_id()::text::bigint"
 
 
-def _sqlite_triggers(table: str, kind: str, where: str) -> list[str]:
+def _immutable(row: str, column: str | None) -> str:
+    return f"{row}.{column}" if column else "NULL"
+
+
+def _sqlite_triggers(table: str, kind: str, where: str, immutable: str | None) -> list[str]:
     def insert(row: str, change: str) -> str:
-        return _INSERT.format(row=row, kind=kind, where=where, change=change, txid="NULL", now=_SQLITE_NOW)
+        return _INSERT.format(row=row, kind=kind, where=where, change=change, txid="NULL", now=_SQLITE_NOW,
+                              immutable=_immutable(row, immutable))
 
     moved = f"NEW.id IS NOT OLD.id OR NEW.{where} IS NOT OLD.{where}"
     return [
@@ -46,9 +53,10 @@ def _sqlite_triggers(table: str, kind: str, where: str) -> list[str]:
     ]
 
 
-def _pg_triggers(table: str, kind: str, where: str) -> list[str]:
+def _pg_triggers(table: str, kind: str, where: str, immutable: str | None) -> list[str]:
     def insert(row: str, change: str) -> str:
-        return _INSERT.format(row=row, kind=kind, where=where, change=change, txid="tx", now="clock_timestamp()")
+        return _INSERT.format(row=row, kind=kind, where=where, change=change, txid="tx", now="clock_timestamp()",
+                              immutable=_immutable(row, immutable))
 
     function = f"""
 CREATE FUNCTION {table}_record_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -85,6 +93,7 @@ def upgrade() -> None:
                                                           name="fk_mailbox_changes_user_id_users"), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("item_id", sa.String(200), nullable=False),
+        sa.Column("immutable_id", sa.String(200), nullable=True),
         sa.Column("folder_id", sa.String(120), nullable=False),
         sa.Column("change_type", sa.String(8), nullable=False),
         sa.Column("txid", sa.BigInteger, nullable=True),
@@ -95,14 +104,14 @@ def upgrade() -> None:
     op.create_index("ix_mailbox_changes_user_id_folder_id_seq", "mailbox_changes", ["user_id", "folder_id", "seq"])
     op.create_index("ix_mailbox_changes_user_id_kind_seq", "mailbox_changes", ["user_id", "kind", "seq"])
     op.create_index("ix_mailbox_changes_user_id_txid", "mailbox_changes", ["user_id", "txid"])
-    for table, kind, where in _TRACKED:
-        for statement in (_sqlite_triggers if sqlite else _pg_triggers)(table, kind, where):
+    for table, kind, where, immutable in _TRACKED:
+        for statement in (_sqlite_triggers if sqlite else _pg_triggers)(table, kind, where, immutable):
             op.execute(statement)
 
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
-    for table, _kind, _where in _TRACKED:
+    for table, *_ in _TRACKED:
         if sqlite:
             for suffix in ("created", "moved", "updated", "deleted"):
                 op.execute(f"DROP TRIGGER {table}_change_{suffix}")
