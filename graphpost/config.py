@@ -64,6 +64,20 @@ class Settings(BaseModel):
                                           description="How long the proxy waits for a CONNECT request, again for "
                                                       "its TLS handshake, and for the first request in the tunnel.")
     proxy_max_connections: int = Field(1024, ge=1, le=65535, description="Proxy connections open at once.")
+    # Change notifications (graphpost/notifications/). Graph retries a notification for 4 hours.
+    notification_retry_first: timedelta = Field(timedelta(minutes=1),
+                                                description="Wait before a notification's first retry (doubles).")
+    notification_retry_max: timedelta = Field(timedelta(minutes=15),
+                                              description="Longest wait between a notification's retries.")
+    notification_lifetime: timedelta = Field(timedelta(hours=4),
+                                             description="After this, an undelivered notification is dropped "
+                                                         "(lifecycle 'missed').")
+    notification_timeout: timedelta = Field(timedelta(seconds=3),
+                                            description="How long a webhook has to answer a notification POST.")
+    notification_validation_timeout: timedelta = Field(
+        timedelta(seconds=10), description="How long a webhook has to answer the validation of a new subscription.")
+    notification_allow_http: bool = Field(
+        False, description="Accept http:// notification URLs for any host (loopback hosts always may use http).")
     change_retention: timedelta = Field(timedelta(days=7), description="How long the change log keeps a change; "
                                                                        "older delta tokens answer 410.")
 
@@ -82,7 +96,9 @@ class Settings(BaseModel):
         return value
 
     @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", "delivery_lease",
-                     "proxy_head_timeout", "change_retention", mode="before")
+                     "proxy_head_timeout", "change_retention", "notification_retry_first", "notification_retry_max",
+                     "notification_lifetime", "notification_timeout", "notification_validation_timeout",
+                     mode="before")
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value

@@ -264,3 +264,39 @@ class EntraError(GraphError):
     def __init__(self, status: int, error: str, aadsts: int, description: str) -> None:
         super().__init__(f"AADSTS{aadsts}: {description}")
         self.status, self.code, self.aadsts = status, error, aadsts
+
+
+# --- Change notification subscriptions (/subscriptions). Graph's subscription service answers with
+# its own codes, not Exchange's: seen in Graph's answers quoted in microsoftgraph issues
+# (microsoft-graph-docs #2751 "NotificationUrl scheme='http' is not supported.", InvalidRequest;
+# nodejs-webhooks-sample #350 "Subscription validation request timed out.", InvalidRequest;
+# splunk/azure-functions-splunk #26 ValidationError; microsoft-graph-docs-contrib #7726 ExtensionError;
+# msgraph-sdk-php #221 ResourceNotFound "The object was not found.").
+
+class SubscriptionRequestInvalid(GraphError):
+    status, code = 400, "InvalidRequest"
+    default_message = "The subscription request is invalid."
+
+
+class SubscriptionValidationFailed(SubscriptionValidationError):
+    default_message = ("Subscription validation request failed. Notification endpoint must respond with 200 OK "
+                       "to validation request.")
+
+
+class SubscriptionExtensionError(GraphError):
+    status, code = 400, "ExtensionError"
+
+
+class SubscriptionQuotaExceeded(GraphError):
+    # 1,000 subscriptions per mailbox (Learn, "Change notifications for Outlook resources"); the
+    # subscription service passes Exchange's refusals on as ExtensionError "Operation: Create;
+    # Exception: [Status Code: …; Reason: …]" (microsoftgraph/nodejs-webhooks-sample #21). The
+    # exact status and reason for this one are not confirmed.
+    status, code = 403, "ExtensionError"
+    default_message = ("Operation: Create; Exception: [Status Code: Forbidden; Reason: The mailbox has reached "
+                       "its limit of 1000 subscriptions.]")
+
+
+class SubscriptionNotFound(GraphError):
+    status, code = 404, "ResourceNotFound"
+    default_message = "The object was not found."

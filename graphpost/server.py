@@ -9,10 +9,15 @@ import signal
 import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from graphpost import allocator
 from graphpost.api.app import Background
 from graphpost.config import Settings
 from graphpost.store.database import Database
+
+if TYPE_CHECKING:
+    from graphpost.notifications.dispatcher import NotificationDispatcher
 
 API, DELIVERY, SMTP = "api", "delivery", "smtp"
 ROLES = (API, DELIVERY, SMTP)
@@ -40,6 +45,8 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
             found.notes.append("no relay_host configured: external mail is captured (graphpost outbox list), "
                                "never sent")
     if DELIVERY in roles:
+        found.background.append(notification_dispatcher(settings, db).run)
+        found.notes.append("change notifications POSTed to subscribers' webhooks")
         from graphpost.mail.change_pruning import ChangeLogPruner
         found.background.append(ChangeLogPruner(db, settings.change_retention).run)
         found.notes.append(f"keeping the change log of delta queries for {settings.change_retention}")
@@ -48,6 +55,24 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
         found.background.append(InboundListener(db, settings.host, settings.smtp_port, settings.smtp_max_size).run)
         found.notes.append(f"inbound SMTP on {settings.host}:{settings.smtp_port} for the tenants' accepted domains")
     return found
+
+
+def notification_dispatcher(settings: Settings, db: Database) -> NotificationDispatcher:
+    """The dispatcher of change notifications, with the retry schedule of the settings."""
+    import httpx
+
+    from graphpost.api.resources import message_resource
+    from graphpost.auth import keys
+    from graphpost.delivery.retry import RetrySchedule
+    from graphpost.notifications.dispatcher import NotificationDispatcher
+    from graphpost.notifications.rich import RichContent
+    schedule = RetrySchedule(settings.notification_retry_first, settings.notification_retry_max,
+                             settings.notification_lifetime)
+    # A rich notification's message is Graph's JSON of it, as the API renders it (webLink on Outlook's host).
+    rich = RichContent(db, lambda message: message_resource(message, "https://outlook.office365.com"),
+                       keys.load_or_create(settings.data_dir))
+    return NotificationDispatcher(db, httpx.AsyncClient(), schedule, lease=settings.delivery_lease,
+                                  post_timeout=settings.notification_timeout.total_seconds(), rich=rich)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

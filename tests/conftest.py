@@ -16,6 +16,7 @@ from graphpost.config import Settings
 from graphpost.store.database import Database
 from tests import backends
 from tests.api.mail_helpers import ALICE, BOB, CAROL, Mailbox, delegated
+from tests.notifications.receiver import WebhookReceiver
 from tests.tokens import TokenMint
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -112,3 +113,10 @@ async def bob(client: httpx.AsyncClient, tokens: TokenMint) -> Mailbox:
 async def carol(client: httpx.AsyncClient, tokens: TokenMint, db: Database) -> Mailbox:
     await directory.add_user(db, CAROL, None)
     return await delegated(client, tokens, CAROL)
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on a free port that answers validations and records notifications."""
+    with WebhookReceiver() as receiver:
+        yield receiver

@@ -16,6 +16,7 @@ from graphpost.api.prefer import Preferences
 from graphpost.directory.types import User
 from graphpost.mail import body_types
 from graphpost.mail.types import Attachment, Body, Flag, Folder, Message, Recipient
+from graphpost.notifications.subscriptions import Subscription
 
 
 def service_root(request: Request) -> str:
@@ -189,3 +190,24 @@ def attachment_resource(attachment: Attachment, content: bytes, beta: bool = Fal
                      "thumbnailUrl": reference.thumbnail_url, "previewUrl": reference.preview_url,
                      "permission": reference.permission, "isFolder": reference.is_folder})
     return body
+
+
+def subscription_resource(subscription: Subscription) -> dict[str, Any]:
+    # Graph's subscription resource, every property present (unset ones null), as the SDKs read it.
+    return {
+        "id": subscription.id,
+        "resource": subscription.resource,
+        "applicationId": subscription.application_id,
+        "changeType": subscription.change_type,
+        "clientState": subscription.client_state,
+        "notificationUrl": subscription.notification_url,
+        "notificationQueryOptions": None,
+        "lifecycleNotificationUrl": subscription.lifecycle_url,
+        "expirationDateTime": subscription.expires_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "creatorId": subscription.creator_id,
+        "includeResourceData": subscription.include_resource_data,
+        "latestSupportedTlsVersion": subscription.latest_tls,
+        "encryptionCertificate": subscription.encryption_certificate,
+        "encryptionCertificateId": subscription.encryption_certificate_id,
+        "notificationUrlAppId": None,
+    }

@@ -284,3 +284,57 @@ mailbox_changes = sa.Table(
     sa.Index("ix_mailbox_changes_user_id_txid", "user_id", "txid"),
     sqlite_autoincrement=True,
 )
+
+# Change notification subscriptions (POST /subscriptions). A subscription watches one mailbox:
+# all its messages, one folder's messages, or its folders (`scope`). The change types it asked
+# for are three flags, so that the trigger filling notification_queue (migration 0013) matches a
+# change with plain comparisons. A removed subscription (`removed_at`) matches nothing and is
+# kept only until its lifecycle notification has been sent.
+subscriptions = sa.Table(
+    "subscriptions", metadata,
+    sa.Column("id", GUID, primary_key=True),
+    sa.Column("tenant_id", GUID, sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", GUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("application_id", GUID, nullable=False),
+    sa.Column("creator_id", GUID, nullable=False, index=True),   # the signed-in user, or the app
+    sa.Column("resource", sa.String(1024), nullable=False),      # as the client wrote it
+    sa.Column("scope", sa.String(16), nullable=False),           # messages, folder_messages or folders
+    sa.Column("folder_id", sa.String(120), nullable=True),
+    sa.Column("on_created", sa.Boolean, nullable=False),
+    sa.Column("on_updated", sa.Boolean, nullable=False),
+    sa.Column("on_deleted", sa.Boolean, nullable=False),
+    sa.Column("notification_url", sa.String(2048), nullable=False),
+    sa.Column("lifecycle_url", sa.String(2048), nullable=True),
+    sa.Column("client_state", sa.String(128), nullable=True),
+    sa.Column("include_resource_data", sa.Boolean, nullable=False),
+    sa.Column("encryption_certificate", sa.Text, nullable=True),
+    sa.Column("encryption_certificate_id", sa.String(128), nullable=True),
+    sa.Column("latest_tls", sa.String(8), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # When reauthorizationRequired was queued for the current expiry (a renewal clears it).
+    sa.Column("reauthorize_sent_at", UTCDateTime, nullable=True),
+    sa.Column("removed_at", UTCDateTime, nullable=True),
+)
+
+# Notifications waiting to be POSTed: a change (`change_type`, of `item_kind` `item_id`) or a
+# lifecycle event (`lifecycle_event`). Change rows are written by the trigger on mailbox_changes,
+# in the transaction of the change; a row leaves the queue when its endpoint took it, or when
+# its retries ran out. Leased like the outbox (store/leases.py).
+notification_queue = sa.Table(
+    "notification_queue", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", GUID, sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("change_type", sa.String(16), nullable=True),
+    sa.Column("lifecycle_event", sa.String(32), nullable=True),
+    sa.Column("item_kind", sa.String(16), nullable=True),
+    sa.Column("item_id", sa.String(200), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Index("ix_notification_queue_next_attempt_at", "next_attempt_at"),
+)
