@@ -137,3 +137,45 @@ async def test_notifications_survive_kill_9(notifying_server_on_each_backend: Se
     items = await webhook.wait_for_async(len(subjects), timeout=30)
     # At least once: a POST the receiver took just before the kill may come again; never one missing.
     assert len({item["resourceData"]["id"] for item in _of(items, "created")}) == len(subjects)
+
+
+async def test_an_sdk_rich_subscription_is_decrypted_with_microsofts_steps(
+        notifying_server: ServerProcess, webhook: WebhookReceiver) -> None:
+    """includeResourceData through msgraph-sdk: the receiver decrypts the message with the documented
+    steps (tests/notifications/test_encryption.py) and verifies the validation token against the
+    server's published keys, as Microsoft's samples verify Graph's."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    import jwt
+
+    from tests.notifications.test_encryption import _base64_der, _certificate, decrypt_as_documented
+
+    server = notifying_server
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    sdk = SdkClients(server)
+    try:
+        subscription = await sdk.v1(server.token(ALICE)).subscriptions.post(Subscription(
+            change_type="created", notification_url=webhook.url("rich"),
+            resource="me/mailFolders('inbox')/messages?$select=subject,from",
+            include_resource_data=True, encryption_certificate=_base64_der(_certificate(private_key.public_key(),
+                                                                                        private_key)),
+            encryption_certificate_id="e2e-key", lifecycle_notification_url=webhook.url("lifecycle"),
+            expiration_date_time=datetime.now(timezone.utc) + timedelta(minutes=50)))
+    finally:
+        await sdk.aclose()
+    assert subscription.include_resource_data is True and subscription.application_id
+    headers = {"Authorization": f"Bearer {server.token(ALICE)}"}
+    async with httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=10) as http:
+        assert (await http.post("/v1.0/me/sendMail", json=_mail("encrypted"))).status_code == 202
+        [item] = await webhook.wait_for_async(1)
+        content = decrypt_as_documented(item["encryptedContent"], private_key)
+        assert content["subject"] == "encrypted" and content["id"] == item["resourceData"]["id"]
+        assert content["from"]["emailAddress"]["address"] == ALICE
+        tenant = item["tenantId"]
+        jwks = (await http.get(f"/{tenant}/discovery/v2.0/keys")).json()
+    [body] = webhook.received.bodies
+    [validation_token] = body["validationTokens"]
+    kid = jwt.get_unverified_header(validation_token)["kid"]
+    [key] = [jwt.PyJWK(entry) for entry in jwks["keys"] if entry["kid"] == kid]
+    claims = jwt.decode(validation_token, key.key, algorithms=["RS256"], audience=subscription.application_id,
+                        issuer=f"https://sts.windows.net/{tenant}/")
+    assert claims["azp"] == claims["appid"] == "0bf30f3b-4a52-48df-9a82-234910c4a086"
