@@ -102,21 +102,7 @@ def _widen(fd: int) -> None:
         log.debug("pipe size left as it was: %s", error)
 
 
-def _yield_to_the_app() -> None:
-    # Each transaction handed over wakes this process. A woken process normally preempts the one
-    # running on its core, and on a busy machine that is the app's event loop, in the middle of
-    # writing the request: the loop then waits while SQLite runs. Measured in-process under load
-    # (bench/README.md): that write took 1.5-2.4 ms of wall time for ~0.02 ms of CPU, and 0.9-1.0 ms
-    # with this. SCHED_BATCH (sched(7)) keeps the same share of CPU but does not preempt on wakeup:
-    # the transaction starts on an idle core at once, or when the loop's slice ends.
-    try:
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    except (AttributeError, OSError) as error:  # not Linux, or refused: scheduled as before
-        log.debug("SCHED_BATCH not set: %s", error)
-
-
 def serve(path: str, requests_fd: int, answers: BinaryIO) -> None:
-    _yield_to_the_app()
     _widen(requests_fd)
     _widen(answers.fileno())
     conn = sqlite3.connect(path, isolation_level=None)

@@ -1,6 +1,6 @@
 """The SQLite writer process (store/sqlite_writer.py): what it commits is there for the app's own
-readers at once, a writer that died is replaced on the next write, it stops with the app, its
-pipes hold a whole batch, and its wake-ups do not preempt the app."""
+readers at once, a writer that died is replaced on the next write, it stops with the app, and its
+pipes hold a whole batch."""
 
 from __future__ import annotations
 
@@ -85,11 +85,3 @@ async def test_the_pipes_to_the_writer_hold_a_whole_batch(db: Database) -> None:
     big = [_tenant(n) | {"display_name": "x" * 200_000} for n in range(501, 506)]
     await bulk.insert_all(db, [(tenants, big)])
     assert await _count(db) == 6
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="Linux scheduling policies")
-async def test_the_writer_does_not_preempt_the_app_when_woken(db: Database) -> None:
-    # Its transactions wait for an idle core or the end of the event loop's slice (sqlite_writer.py).
-    await bulk.insert_all(db, [(tenants, [_tenant(500)])])
-    assert os.sched_getscheduler(_child_pid(db)) == os.SCHED_BATCH
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the app itself is scheduled as it was
