@@ -11,7 +11,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphpost import allocator
+from graphpost import allocator, collector
 from graphpost.api.app import Background
 from graphpost.config import Settings
 from graphpost.store.database import Database
@@ -122,6 +122,7 @@ def run_api(settings: Settings, db: Database, sock: socket.socket, background: l
         from graphpost.proxy.serving import ServerWithProxy
         server = ServerWithProxy(config, proxy.sock, proxy.context, ProxyLimits(
             settings.proxy_head_timeout.total_seconds(), settings.proxy_max_connections))
+    collector.configure()  # the app's objects out of the collector's way (collector.py)
     # uvicorn finishes in-flight requests on SIGINT/SIGTERM, then re-raises the signal.
     server.run(sockets=[sock])
 
