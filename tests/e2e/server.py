@@ -275,12 +275,13 @@ class ServerProcess:
             args += ["--database-url", self.database_url]
         return args
 
-    def run_cli(self, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def run_cli(self, *args: str, stdin: str | None = None,
+                timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run `graphpost ARGS --data-dir … [--database-url …]` in this process (typer's CliRunner),
         whatever its exit code: the same command over the same store as a process would run, minus
         the Python start and imports (a second or two per call, and tests call it for every token).
         The tests of the entry point itself run it as a process: run_cli_process."""
-        return run_cli_in_process(list(args) + self.store_args(), self.env, timeout)
+        return run_cli_in_process(list(args) + self.store_args(), self.env, timeout, stdin)
 
     def run_cli_process(self, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run `python -m graphpost ARGS --data-dir … [--database-url …]` as a process, whatever its exit code."""
@@ -327,7 +328,8 @@ class ServerProcess:
         return found
 
 
-def run_cli_in_process(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+def run_cli_in_process(args: list[str], env: dict[str, str], timeout: float,
+                       stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """`graphpost ARGS` through typer's CliRunner with `env` as the whole environment, in a thread of
     its own: the commands run their own event loop (asyncio.run), which cannot start inside the
     loop of an async test. The environment and standard streams are the process's own, swapped for
@@ -340,7 +342,7 @@ def run_cli_in_process(args: list[str], env: dict[str, str], timeout: float) -> 
     overrides: dict[str, str | None] = {name: None for name in os.environ if name not in env}
     overrides.update((name, value) for name, value in env.items() if os.environ.get(name) != value)
     done: list[Result] = []
-    thread = threading.Thread(target=lambda: done.append(CliRunner().invoke(app, args, env=overrides)),
+    thread = threading.Thread(target=lambda: done.append(CliRunner().invoke(app, args, input=stdin, env=overrides)),
                               name="graphpost-cli", daemon=True)
     thread.start()
     thread.join(timeout)
