@@ -4,6 +4,7 @@ typer's CliRunner, unless a test asks for the process: run_cli_process)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -179,6 +180,7 @@ class ServerProcess:
         Raises when the server had to be killed: a server that ignores the signal is a bug."""
         process = self._require_process()
         if process.poll() is None:
+            release_unreferenced_connections()
             process.send_signal(sig)
             try:
                 process.wait(timeout)
@@ -354,6 +356,14 @@ def run_cli_in_process(args: list[str], env: dict[str, str], timeout: float,
         # An exception escaping the command: its traceback, as the process would have printed it.
         stderr += "".join(traceback.format_exception(*result.exc_info))
     return subprocess.CompletedProcess(["graphpost", *args], result.exit_code, result.stdout, stderr)
+
+
+def release_unreferenced_connections() -> None:
+    """Close the connections of clients the tests dropped but that wait in reference cycles for the
+    garbage collector (MSAL's and azure-identity's requests sessions): the server finishes its open
+    connections before it stops, and waits out its graceful-shutdown timeout (10 s) for idle
+    keep-alive connections that no client will ever use or close."""
+    gc.collect()
 
 
 def accepts_connections(host: str, port: int) -> bool:
