@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -47,13 +48,24 @@ def load_or_create(data_dir: Path) -> SigningKey:
         pem = path.read_bytes()
     except OSError as exc:
         raise SigningKeyError(f"cannot read the signing key {path}: {exc.strerror}") from None
+    key = _parse(pem)
+    if key is None:
+        raise SigningKeyError(f"{path} is not an unencrypted PEM RSA private key (move it away to have a new "
+                              "key made; tokens signed with the old one then stop working)")
+    return key
+
+
+# Loading checks the RSA key's consistency (its primes), a tenth of a second or so: a process that
+# opens the same key again (an app built per test, a CLI command run in-process) pays it once. Keyed
+# by the file's bytes, so a replaced key is parsed anew.
+@lru_cache(maxsize=8)
+def _parse(pem: bytes) -> SigningKey | None:
     try:
         loaded = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError):
-        loaded = None
+        return None
     if not isinstance(loaded, rsa.RSAPrivateKey):
-        raise SigningKeyError(f"{path} is not an unencrypted PEM RSA private key (move it away to have a new "
-                              "key made; tokens signed with the old one then stop working)")
+        return None
     return SigningKey(loaded, _kid(loaded))
 
 

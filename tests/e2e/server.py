@@ -1,8 +1,10 @@
 """A real `graphpost serve` process for end-to-end tests, plus the `graphpost` CLI run against the
-same data directory and database, the way an operator would use them."""
+same data directory and database, the way an operator would use them (in this process, through
+typer's CliRunner, unless a test asks for the process: run_cli_process)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import signal
@@ -11,11 +13,15 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Sequence
+from typing import IO, TYPE_CHECKING, Sequence
 
 import httpx
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 LISTENING = re.compile(r"^graphpost listening on (https?://\S+?)(?:\s|$)")
 START_TIMEOUT = 30.0
@@ -174,6 +180,7 @@ class ServerProcess:
         Raises when the server had to be killed: a server that ignores the signal is a bug."""
         process = self._require_process()
         if process.poll() is None:
+            release_unreferenced_connections()
             process.send_signal(sig)
             try:
                 process.wait(timeout)
@@ -270,8 +277,16 @@ class ServerProcess:
             args += ["--database-url", self.database_url]
         return args
 
-    def run_cli(self, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
-        """Run `graphpost ARGS --data-dir … [--database-url …]`, whatever its exit code."""
+    def run_cli(self, *args: str, stdin: str | None = None,
+                timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run `graphpost ARGS --data-dir … [--database-url …]` in this process (typer's CliRunner),
+        whatever its exit code: the same command over the same store as a process would run, minus
+        the Python start and imports (a second or two per call, and tests call it for every token).
+        The tests of the entry point itself run it as a process: run_cli_process."""
+        return run_cli_in_process(list(args) + self.store_args(), self.env, timeout, stdin)
+
+    def run_cli_process(self, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run `python -m graphpost ARGS --data-dir … [--database-url …]` as a process, whatever its exit code."""
         return subprocess.run(graphpost_command() + list(args) + self.store_args(), env=self.env, text=True,
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
 
@@ -313,6 +328,42 @@ class ServerProcess:
                 user_id, upn = line.split()[:2]
                 found[upn] = user_id
         return found
+
+
+def run_cli_in_process(args: list[str], env: dict[str, str], timeout: float,
+                       stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`graphpost ARGS` through typer's CliRunner with `env` as the whole environment, in a thread of
+    its own: the commands run their own event loop (asyncio.run), which cannot start inside the
+    loop of an async test. The environment and standard streams are the process's own, swapped for
+    the call: the test waits for it, so nothing else of the test runs meanwhile."""
+    # Imported here: the CLI pulls in the whole server, which the process-only helpers never need.
+    from typer.testing import CliRunner
+
+    from graphpost.cli import app
+
+    overrides: dict[str, str | None] = {name: None for name in os.environ if name not in env}
+    overrides.update((name, value) for name, value in env.items() if os.environ.get(name) != value)
+    done: list[Result] = []
+    thread = threading.Thread(target=lambda: done.append(CliRunner().invoke(app, args, input=stdin, env=overrides)),
+                              name="graphpost-cli", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not done:
+        raise ServerError(f"graphpost {' '.join(args)} did not finish within {timeout:.0f}s")
+    result = done[0]
+    stderr = result.stderr
+    if result.exc_info is not None and not isinstance(result.exception, SystemExit):
+        # An exception escaping the command: its traceback, as the process would have printed it.
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return subprocess.CompletedProcess(["graphpost", *args], result.exit_code, result.stdout, stderr)
+
+
+def release_unreferenced_connections() -> None:
+    """Close the connections of clients the tests dropped but that wait in reference cycles for the
+    garbage collector (MSAL's and azure-identity's requests sessions): the server finishes its open
+    connections before it stops, and waits out its graceful-shutdown timeout (10 s) for idle
+    keep-alive connections that no client will ever use or close."""
+    gc.collect()
 
 
 def accepts_connections(host: str, port: int) -> bool:

@@ -9,7 +9,6 @@ send mail. (tests/e2e/test_unmodified_apps.py runs the published quickstarts in 
 from __future__ import annotations
 
 import ssl
-import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 
 from tests.certificates import KeyPair, self_signed
 from tests.e2e.proxied import Proxied
-from tests.e2e.server import ServerProcess, graphpost_command, parse_field
+from tests.e2e.server import ServerProcess, parse_field
 
 pytestmark = pytest.mark.e2e
 
@@ -182,9 +181,7 @@ def login_host(server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> Proxie
 
 
 def set_password(server: ServerProcess, upn: str, password: str) -> None:
-    done = subprocess.run(graphpost_command() + ["user", "passwd", upn, "--password-stdin"] + server.store_args(),
-                          input=password + "\n", env=server.env, text=True, capture_output=True, timeout=60,
-                          check=False)
+    done = server.run_cli("user", "passwd", upn, "--password-stdin", stdin=password + "\n")
     assert done.returncode == 0, done.stderr
 
 

@@ -25,7 +25,7 @@ import pytest
 from azure.identity import DeviceCodeCredential
 
 from tests.e2e.cdp_pipe import Chromium
-from tests.e2e.server import ServerProcess, graphpost_command, parse_field
+from tests.e2e.server import ServerProcess, parse_field
 
 pytestmark = pytest.mark.e2e
 
@@ -39,9 +39,7 @@ REDIRECT = "http://localhost:8400/callback"  # nothing listens: the test reads t
 def https_server(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
     with ServerProcess(data_dir, serve_args=["--tls"]) as running:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(data_dir / "ca" / "ca.pem"))  # what MSAL's requests trusts
-        done = subprocess.run(graphpost_command() + ["user", "passwd", ALICE, "--password-stdin"]
-                              + running.store_args(), input=PASSWORD + "\n", env=running.env, text=True,
-                              capture_output=True, timeout=60, check=False)
+        done = running.run_cli("user", "passwd", ALICE, "--password-stdin", stdin=PASSWORD + "\n")
         assert done.returncode == 0, done.stderr
         yield running
 

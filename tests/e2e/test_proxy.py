@@ -6,6 +6,7 @@ its proxy, trusting its local CA; every other destination is refused. Nothing he
 from __future__ import annotations
 
 import base64
+import shutil
 import socket
 import ssl
 import subprocess
@@ -17,17 +18,41 @@ from typing import Iterator
 import httpx
 import pytest
 
-from graphpost.auth import clouds
+from graphpost.auth import clouds, keys
 from tests.e2e.proxied import ALICE, BOB, SOCKET_TIMEOUT, Proxied
 from tests.e2e.server import ServerProcess, child_environment
 
-pytestmark = pytest.mark.e2e
+# The module's tests share one server (xdist_group: on one worker of a parallel run, so it starts once).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-proxy")]
+
+# A short head timeout, so that the slow client's test waits for the drop only briefly.
+PROXY_ENV = {"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s"}
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory, signing_key_file: Path) -> Iterator[ServerProcess]:
+    """One proxy for the tests that read, tunnel and refuse: a process start per test would cost
+    more than most of them. A test that counts a mailbox's messages, or needs settings of its own,
+    starts a server of its own."""
+    data_dir = tmp_path_factory.mktemp("proxy-data")
+    shutil.copyfile(signing_key_file, data_dir / keys.KEY_FILE)
+    try:
+        with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env=PROXY_ENV) as server:
+            yield server
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
 
 @pytest.fixture
-def proxied(data_dir: Path) -> Iterator[Proxied]:
-    # A short head timeout, so that the slow client's test waits for the drop only briefly.
-    env = {"GRAPHPOST_PROXY_HEAD_TIMEOUT": "2s"}
-    with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env=env) as server:
+def proxied(shared_server: ServerProcess) -> Proxied:
+    assert shared_server.running, f"the shared server is gone; its output:\n{shared_server.output()}"
+    return Proxied(shared_server)
+
+
+@pytest.fixture
+def own_proxied(data_dir: Path) -> Iterator[Proxied]:
+    """A server of the test's own, over a fresh store."""
+    with ServerProcess(data_dir, serve_args=["--proxy-port", "0"], env=PROXY_ENV) as server:
         yield Proxied(server)
 
 
@@ -106,10 +131,11 @@ def test_sign_in_hosts_are_answered_by_graphpost(proxied: Proxied, host: str) ->
 
 
 def test_connect_to_another_host_is_refused(proxied: Proxied) -> None:
+    mark = proxied.server.log_mark()   # the shared server's log holds other tests' refusals too
     answer = read_all(proxied.raw(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"))
     assert answer == refusal("403 Forbidden", f"CONNECT to example.com refused: {ONLY}")
     assert proxied.server.wait_for_output(r"WARNING graphpost\.proxy: proxy refused 127\.0\.0\.1:\d+: 403 "
-                                          r"CONNECT to example\.com refused")
+                                          r"CONNECT to example\.com refused", since=mark)
 
 
 def test_connect_to_graph_on_another_port_is_refused(proxied: Proxied) -> None:
@@ -204,7 +230,8 @@ SDK_SCRIPT = textwrap.dedent('''
 ''')
 
 
-def test_msgraph_sdk_with_only_https_proxy_and_ssl_cert_file_sends_mail(proxied: Proxied, tmp_path: Path) -> None:
+def test_msgraph_sdk_with_only_https_proxy_and_ssl_cert_file_sends_mail(own_proxied: Proxied, tmp_path: Path) -> None:
+    proxied = own_proxied   # bob's whole inbox is checked below
     script = tmp_path / "send.py"
     script.write_text(SDK_SCRIPT)
     # The child's environment names nothing of graphpost: only the proxy and the CA to trust.

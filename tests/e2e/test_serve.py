@@ -35,7 +35,11 @@ async def test_serve_prints_its_url_and_answers_get_me_with_a_token_from_the_cli
         server: ServerProcess, http: httpx.AsyncClient) -> None:
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.base_url)
     assert server.port != 0
-    response = await http.get("/v1.0/me", headers={**bearer(server.token(user=ALICE)),
+    # The token from `python -m graphpost token` as a process, as an operator runs it (other
+    # tests run the CLI in-process: ServerProcess.run_cli).
+    minted = server.run_cli_process("token", "--user", ALICE)
+    assert minted.returncode == 0, minted.stderr
+    response = await http.get("/v1.0/me", headers={**bearer(minted.stdout.strip()),
                                                    "client-request-id": "e2e-probe-1"})
     assert response.status_code == 200, response.text
     body = response.json()

@@ -20,7 +20,7 @@ import pytest
 from graphpost.auth import clouds
 from tests.certificates import self_signed
 from tests.e2e.proxied import ALICE, BOB, Proxied
-from tests.e2e.server import ServerProcess, graphpost_command, parse_field
+from tests.e2e.server import ServerProcess, parse_field
 
 pytestmark = pytest.mark.e2e
 
@@ -57,9 +57,7 @@ def app(proxied: Proxied, tmp_path: Path) -> App:
 
 @pytest.fixture
 def alices_password(proxied: Proxied) -> str:
-    done = subprocess.run(graphpost_command() + ["user", "passwd", ALICE, "--password-stdin"]
-                          + proxied.server.store_args(), input=PASSWORD + "\n", env=proxied.server.env, text=True,
-                          capture_output=True, timeout=60, check=False)
+    done = proxied.server.run_cli("user", "passwd", ALICE, "--password-stdin", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
     return PASSWORD
 
