@@ -53,6 +53,8 @@ def local_part(address: str) -> str:
 
 
 class SimulatedServer:
+    """The answers of the simulator's domain; slow@ waits `slow_delay` (`simulator_slow_delay`)."""
+
     def __init__(self, slow_delay: timedelta) -> None:
         self.slow_delay = slow_delay
 
@@ -62,7 +64,7 @@ class SimulatedServer:
         the event loop and every other delivery go on meanwhile."""
         found = SimulatedOutcome()
         if any(local_part(entry.recipient) == SLOW for entry in entries):
-            await asyncio.sleep(self.slow_delay.total_seconds())
+            await self.hold()
         for entry in entries:
             address, name = entry.recipient, local_part(entry.recipient)
             if name in (SUCCESS, SLOW, OOTO):
@@ -78,6 +80,11 @@ class SimulatedServer:
             else:
                 found.outcome.permanent[address] = UNKNOWN_USER.format(address)
         return found
+
+
+    async def hold(self) -> None:
+        """slow@'s wait before the answer."""
+        await asyncio.sleep(self.slow_delay.total_seconds())
 
 
 def automatic_reply(replier: str, sender: str, message: dict[str, Any], at: datetime) -> bytes:
