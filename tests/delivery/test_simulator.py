@@ -7,7 +7,7 @@ theirs. Each test runs the worker's rounds itself and waits for the simulated wo
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
 import httpx
@@ -186,7 +186,7 @@ async def _until_delivered(db: Database, recipient: str) -> None:
 
 
 async def test_slow_waits_the_configured_delay() -> None:
-    entry = outbox.ClaimedEntry(1, "submission", SLOW, 0, None)  # type: ignore[arg-type]
+    entry = outbox.ClaimedEntry(1, "submission", SLOW, 0, datetime.now(timezone.utc))
     slow = SimulatedServer(timedelta(seconds=5))
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(slow.send([entry]), 0.05)  # a lower bound only: it cannot answer early
