@@ -30,6 +30,7 @@ from graphpost.delivery.relay import Relay, RelayOutcome
 from graphpost.delivery.rendered import RenderedMessages
 from graphpost.delivery.retry import RetrySchedule
 from graphpost.delivery.simulator import SimulatedServer, automatic_reply
+from graphpost.errors import GraphError
 from graphpost.mail import mime, receive
 from graphpost.mail.simulator import SIMULATOR_DOMAIN, is_simulated
 from graphpost.store import attachments as attachment_store
@@ -109,7 +110,8 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """One round: claim what is due, relay it, record every outcome. Three transactions per
         round whatever its size: claim, read, settle (and one more each third of the lease while
-        it lasts, to extend it). Returns the number of entries tried."""
+        it lasts, to extend it). The simulator's entries are handed to a task of their own
+        (`simulated` waits for it). Returns the number of entries tried."""
         now = _now()
         async with self.db.write() as conn:
             claimed = await outbox.claim_due(conn, self.owner, now, now + self.lease, self.batch,
@@ -154,7 +156,12 @@ class DeliveryWorker:
         async with outbox.heartbeat(self.db, [entry.id for entry in claimed], self.owner, self.lease) as held:
             async with self.db.read() as conn:
                 work = await self._load(conn, by_submission)
-            await asyncio.gather(*(self._simulate_one(item, held) for item in work))
+            # Each message on its own: one that fails leaves the others to finish under the heartbeat.
+            failures = await asyncio.gather(*(self._simulate_one(item, held) for item in work), return_exceptions=True)
+        for failure in failures:
+            if isinstance(failure, BaseException):
+                log.error("simulated delivery failed; its entries are tried again when their lease runs out",
+                          exc_info=failure)
 
     async def _simulate_one(self, item: Outgoing, held: Held) -> None:
         entries = [entry for entry in item.entries if held.holds(entry.id)]
@@ -178,8 +185,12 @@ class DeliveryWorker:
             if not any(entry.recipient == replier and entry.id in delivered for entry in entries):
                 continue  # another worker held it by then: it settles, and replies, itself
             reply = automatic_reply(replier, submission.sender, submission.message, _now())
-            # Received as mail from outside is (mail/receive.py), as the reply of a real server would be.
-            await receive.deliver(self.db, reply, [submission.sender])
+            try:
+                # Received as mail from outside is (mail/receive.py), as the reply of a real server would be.
+                await receive.deliver(self.db, reply, [submission.sender])
+            except GraphError as exc:  # the message stays delivered: a real server's reply can be lost too
+                log.warning("%s's automatic reply to %s was refused: %s", replier, submission.sender, exc.message)
+                continue
             log.info("%s replied automatically to %s", replier, submission.sender)
 
     async def _load(self, conn: AsyncConnection, by_submission: dict[str, list[ClaimedEntry]]) -> list[Outgoing]:
