@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -95,7 +96,7 @@ def automatic_reply(replier: str, sender: str, message: dict[str, Any], at: date
     `X-MS-Exchange-Inbox-Rules-Loop` naming the mailbox that replied."""
     subject = str(message.get("subject") or "")
     reply = EmailMessage()
-    reply["From"] = f"Out of office (graphpost simulator) <{replier}>"
+    reply["From"] = Address("Out of Office (graphpost simulator)", addr_spec=replier)  # quoted: () is a comment
     reply["To"] = sender
     reply["Subject"] = f"Automatic reply: {subject}"
     reply["Date"] = format_datetime(at)

@@ -212,6 +212,7 @@ async def test_ooto_is_delivered_and_an_automatic_reply_reaches_the_senders_inbo
     assert headers["X-MS-Exchange-Inbox-Rules-Loop"] == OOTO
     raw = (await alice.mime(reply["id"])).decode()
     assert sent["internetMessageId"] in raw  # In-Reply-To and References name the original
+    assert reply["from"]["emailAddress"]["name"] == "Out of Office (graphpost simulator)"
     assert smtp_relay.messages == []
     assert await deliver(worker) == 0 and await alice.counts("inbox") == (1, 1)  # one reply, once
 
