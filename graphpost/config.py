@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ENV_PREFIX = "GRAPHPOST_"
 # The one default for how long a delivery worker holds what it claims: the setting's and the worker's.
 DEFAULT_DELIVERY_LEASE = timedelta(minutes=5)
+DEFAULT_SIMULATOR_SLOW_DELAY = timedelta(seconds=3)
 
 
 class ConfigError(Exception):
@@ -57,6 +58,9 @@ class Settings(BaseModel):
                                   description="Inbound SMTP port for mail to local users (off when unset).")
     smtp_max_size: int = Field(36 * 1024 * 1024, ge=1024, description="Largest inbound message, in bytes (552).")
     queue_lifetime: timedelta = Field(timedelta(days=5), description="After this, undelivered mail bounces.")
+    simulator_slow_delay: timedelta = Field(DEFAULT_SIMULATOR_SLOW_DELAY,
+                                            description="How long the simulator takes to accept mail for "
+                                                        "slow@simulator.graphpost.test (README: Simulator addresses).")
     proxy_port: int | None = Field(None, ge=0, le=65535,
                                    description="HTTP proxy port answering CONNECT for Graph's and Entra's host names "
                                                "(0 picks a free one; off when unset).")
@@ -96,6 +100,7 @@ class Settings(BaseModel):
         return value
 
     @field_validator("token_lifetime", "relay_timeout", "retry_first", "retry_max", "queue_lifetime", "delivery_lease",
+                     "simulator_slow_delay",
                      "proxy_head_timeout", "change_retention", "notification_retry_first", "notification_retry_max",
                      "notification_lifetime", "notification_timeout", "notification_validation_timeout",
                      mode="before")

@@ -33,17 +33,23 @@ def plan(settings: Settings, db: Database, roles: set[str]) -> Plan:
     """The background tasks for these roles; a line for each saying what it will do."""
     found = Plan()
     if DELIVERY in roles:
+        from graphpost.delivery.relay import Relay
+        from graphpost.delivery.retry import RetrySchedule
+        from graphpost.delivery.simulator import SimulatedServer
+        from graphpost.delivery.worker import DeliveryWorker
+        from graphpost.mail.simulator import SIMULATOR_DOMAIN
+        schedule = RetrySchedule(settings.retry_first, settings.retry_max, settings.queue_lifetime)
+        # Without a relay the worker still runs: the simulator's addresses are answered in capture mode too.
+        found.background.append(DeliveryWorker(db, Relay(settings) if settings.relay_host else None, schedule,
+                                               lease=settings.delivery_lease,
+                                               simulator=SimulatedServer(settings.simulator_slow_delay)).run)
         if settings.relay_host:
-            from graphpost.delivery.relay import Relay
-            from graphpost.delivery.retry import RetrySchedule
-            from graphpost.delivery.worker import DeliveryWorker
-            schedule = RetrySchedule(settings.retry_first, settings.retry_max, settings.queue_lifetime)
-            found.background.append(DeliveryWorker(db, Relay(settings), schedule, lease=settings.delivery_lease).run)
             found.notes.append(f"relaying external mail to {settings.relay_host}:{settings.relay_port} "
                                f"({settings.relay_tls})")
         else:
             found.notes.append("no relay_host configured: external mail is captured (graphpost outbox list), "
                                "never sent")
+        found.notes.append(f"mail to @{SIMULATOR_DOMAIN} answered by the simulator (README: Simulator addresses)")
     if DELIVERY in roles:
         found.background.append(notification_dispatcher(settings, db).run)
         found.notes.append("change notifications POSTed to subscribers' webhooks")

@@ -1,5 +1,6 @@
 """Whether external mail is relayed or captured: with no relay configured, what sendMail queues for
-external recipients is kept in the outbox and listed (`graphpost outbox list`), never sent."""
+external recipients is kept in the outbox and listed (`graphpost outbox list`), never sent. The
+simulator's addresses are queued either way (mail/deliveries.py): the simulator answers them."""
 
 from __future__ import annotations
 

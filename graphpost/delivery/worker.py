@@ -7,7 +7,13 @@ out and another takes the entries again, so the relay sees a message at least on
 Message-ID), never zero times. The stalled one, should it wake, settles nothing it no longer holds.
 
 A message that cannot be written as MIME fails at once for all its recipients, with a bounce:
-trying it again would fail again."""
+trying it again would fail again.
+
+Recipients of the simulator's domain (mail/simulator.py) are answered by the simulated server
+(delivery/simulator.py) instead of the relay, in relay and capture mode alike (in capture mode
+the worker claims nothing else). Their answers are recorded by the same `_settle` as the relay's;
+they are worked on in a task of their own per round, each message settled as soon as it is
+answered, so that slow@'s wait holds up neither the relay's rounds nor other simulated mail."""
 
 from __future__ import annotations
 
@@ -18,12 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.config import DEFAULT_DELIVERY_LEASE
+from graphpost.config import DEFAULT_DELIVERY_LEASE, DEFAULT_SIMULATOR_SLOW_DELAY
 from graphpost.delivery.bounces import write_bounce
 from graphpost.delivery.relay import Relay, RelayOutcome
 from graphpost.delivery.rendered import RenderedMessages
 from graphpost.delivery.retry import RetrySchedule
-from graphpost.mail import mime
+from graphpost.delivery.simulator import SimulatedServer, automatic_reply
+from graphpost.errors import GraphError
+from graphpost.mail import mime, receive
+from graphpost.mail.simulator import SIMULATOR_DOMAIN, is_simulated
 from graphpost.store import attachments as attachment_store
 from graphpost.store import outbox
 from graphpost.store.database import Database
@@ -51,10 +60,16 @@ def _now() -> datetime:
 
 
 class DeliveryWorker:
-    def __init__(self, db: Database, relay: Relay, schedule: RetrySchedule, *, batch: int = 100,
-                 lease: timedelta = DEFAULT_DELIVERY_LEASE, idle_wait: float = 1.0) -> None:
+    """Relays what is due to `relay`; with none (capture mode), works only on the simulator's
+    recipients. `simulator` answers those (slow@'s delay: `simulator_slow_delay`)."""
+
+    def __init__(self, db: Database, relay: Relay | None, schedule: RetrySchedule, *, batch: int = 100,
+                 lease: timedelta = DEFAULT_DELIVERY_LEASE, idle_wait: float = 1.0,
+                 simulator: SimulatedServer | None = None) -> None:
         self.db = db
         self.relay = relay
+        self.simulator = simulator or SimulatedServer(DEFAULT_SIMULATOR_SLOW_DELAY)
+        self.simulating: set[asyncio.Task[None]] = set()   # this worker's rounds of simulated mail
         self.schedule = schedule
         self.batch = batch
         self.lease = lease
@@ -63,7 +78,23 @@ class DeliveryWorker:
         self.owner = new_owner()   # the name its leases are held under
 
     async def run(self, stopping: asyncio.Event) -> None:
-        log.info("delivery worker relaying to %s:%s", self.relay.settings.relay_host, self.relay.settings.relay_port)
+        if self.relay is None:
+            log.info("delivery worker answering the simulator's addresses (@%s) only", SIMULATOR_DOMAIN)
+        else:
+            log.info("delivery worker relaying to %s:%s", self.relay.settings.relay_host,
+                     self.relay.settings.relay_port)
+        try:
+            await self._rounds(stopping)
+        finally:
+            # What is being simulated finishes (slow@ within its delay): settled, not left to a lease.
+            await self.simulated()
+
+    async def simulated(self) -> None:
+        """Wait until the simulated mail of the rounds run so far is answered and settled."""
+        while self.simulating:
+            await asyncio.gather(*self.simulating, return_exceptions=True)
+
+    async def _rounds(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
                 handled = await self.run_once()
@@ -79,26 +110,88 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """One round: claim what is due, relay it, record every outcome. Three transactions per
         round whatever its size: claim, read, settle (and one more each third of the lease while
-        it lasts, to extend it). Returns the number of entries tried."""
+        it lasts, to extend it). The simulator's entries are handed to a task of their own
+        (`simulated` waits for it). Returns the number of entries tried."""
         now = _now()
         async with self.db.write() as conn:
-            claimed = await outbox.claim_due(conn, self.owner, now, now + self.lease, self.batch)
+            claimed = await outbox.claim_due(conn, self.owner, now, now + self.lease, self.batch,
+                                             domain=SIMULATOR_DOMAIN if self.relay is None else None)
         if not claimed:
-            self.rendered.clear()
+            if not self.simulating:
+                self.rendered.clear()
             return 0
-        by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
-        for entry in claimed:
-            by_submission[entry.submission_id].append(entry)
+        simulated = [entry for entry in claimed if is_simulated(entry.recipient)]
+        if simulated:
+            task = asyncio.create_task(self._simulate(simulated))
+            self.simulating.add(task)
+            task.add_done_callback(self._simulation_done)
+        relayed = [entry for entry in claimed if not is_simulated(entry.recipient)]
+        if relayed:
+            await self._relay(relayed)
+        return len(claimed)
+
+    def _simulation_done(self, task: asyncio.Task[None]) -> None:
+        self.simulating.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("simulated delivery failed; its entries are tried again when their lease runs out",
+                      exc_info=task.exception())
+
+    async def _relay(self, claimed: list[ClaimedEntry]) -> None:
+        assert self.relay is not None  # without one, only the simulator's entries are claimed
+        by_submission = _by_submission(claimed)
         async with outbox.heartbeat(self.db, [entry.id for entry in claimed], self.owner, self.lease) as held:
             async with self.db.read() as conn:
                 work = await self._load(conn, by_submission)
             lanes = min(self.relay.settings.relay_max_connections, len(work))
             # Up to relay_max_connections connections at once, each reused message after message.
-            results = await asyncio.gather(*(self._lane(work[lane::lanes], held) for lane in range(lanes)))
+            results = await asyncio.gather(*(self._lane(self.relay, work[lane::lanes], held) for lane in range(lanes)))
         done = [result for lane in results for result in lane]
         async with self.db.write() as conn:
             await self._settle(conn, done, _now())
-        return len(claimed)
+
+    async def _simulate(self, claimed: list[ClaimedEntry]) -> None:
+        """The simulator's entries of a round: each message answered, settled on its own as soon
+        as it is, and its automatic replies received into the sender's Inbox."""
+        by_submission = _by_submission(claimed)
+        async with outbox.heartbeat(self.db, [entry.id for entry in claimed], self.owner, self.lease) as held:
+            async with self.db.read() as conn:
+                work = await self._load(conn, by_submission)
+            # Each message on its own: one that fails leaves the others to finish under the heartbeat.
+            failures = await asyncio.gather(*(self._simulate_one(item, held) for item in work), return_exceptions=True)
+        for failure in failures:
+            if isinstance(failure, BaseException):
+                log.error("simulated delivery failed; its entries are tried again when their lease runs out",
+                          exc_info=failure)
+
+    async def _simulate_one(self, item: Outgoing, held: Held) -> None:
+        entries = [entry for entry in item.entries if held.holds(entry.id)]
+        if not entries:
+            return
+        item = Outgoing(item.submission, entries, item.parts, item.rendered)
+        try:
+            # Rendered as for the relay: it is what a bounce attaches, and what cannot be written fails alike.
+            raw: bytes | None = item.rendered or await self.rendered.render(item.submission, item.parts)
+        except ValueError as exc:
+            raw = None
+            answer = UNRENDERABLE.format(exc)
+            outcome, replies = RelayOutcome(permanent={e.recipient: answer for e in entries}), []
+        else:
+            simulated = await self.simulator.send(entries)
+            outcome, replies = simulated.outcome, simulated.auto_replies
+        async with self.db.write() as conn:
+            delivered = await self._settle(conn, [(item, raw, outcome)], _now())
+        submission = item.submission
+        for replier in replies:
+            if not any(entry.recipient == replier and entry.id in delivered for entry in entries):
+                continue  # another worker held it by then: it settles, and replies, itself
+            reply = automatic_reply(replier, submission.sender, submission.message, _now())
+            try:
+                # Received as mail from outside is (mail/receive.py), as the reply of a real server would be.
+                await receive.deliver(self.db, reply, [submission.sender])
+            except GraphError as exc:  # the message stays delivered: a real server's reply can be lost too
+                log.warning("%s's automatic reply to %s was refused: %s", replier, submission.sender, exc.message)
+                continue
+            log.info("%s replied automatically to %s", replier, submission.sender)
 
     async def _load(self, conn: AsyncConnection, by_submission: dict[str, list[ClaimedEntry]]) -> list[Outgoing]:
         ids = list(by_submission)
@@ -121,10 +214,10 @@ class DeliveryWorker:
             work.append(Outgoing(found[submission_id], entries, parts))
         return work
 
-    async def _lane(self, work: list[Outgoing],
+    async def _lane(self, relay: Relay, work: list[Outgoing],
                     held: Held) -> list[tuple[Outgoing, bytes | None, RelayOutcome]]:
         done: list[tuple[Outgoing, bytes | None, RelayOutcome]] = []
-        async with self.relay.session() as session:
+        async with relay.session() as session:
             for item in work:
                 # Entries another worker claimed since (our lease ran out) are its to relay now.
                 entries = [entry for entry in item.entries if held.holds(entry.id)]
@@ -144,7 +237,8 @@ class DeliveryWorker:
         return done
 
     async def _settle(self, conn: AsyncConnection, done: list[tuple[Outgoing, bytes | None, RelayOutcome]],
-                      now: datetime) -> None:
+                      now: datetime) -> set[int]:
+        """Record every outcome; returns the entries marked delivered."""
         delivered: list[int] = []
         for item, raw, outcome in done:
             submission = item.submission
@@ -173,4 +267,11 @@ class DeliveryWorker:
             if bounced:
                 await write_bounce(conn, submission, bounced, raw, now)
         # Every accepted entry of the round in one statement.
-        await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now)
+        return set(await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now))
+
+
+def _by_submission(claimed: list[ClaimedEntry]) -> dict[str, list[ClaimedEntry]]:
+    by_submission: dict[str, list[ClaimedEntry]] = defaultdict(list)
+    for entry in claimed:
+        by_submission[entry.submission_id].append(entry)
+    return by_submission

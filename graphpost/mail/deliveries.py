@@ -15,11 +15,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from graphpost.mail import attachments, bounces, ids, mime, recipient_limit
+from graphpost.mail import attachments, bounces, ids, mime, recipient_limit, simulator
 from graphpost.mail.attachments import NewAttachment
 from graphpost.mail.known import KnownMailboxes
 from graphpost.mail.messages import snapshot
@@ -166,9 +166,18 @@ class _Rows:
         return bulk.Writes(
             inserts=[store.message_inserts(self.messages), *attachment_store.blob_inserts(self.contents, at),
                      attachment_store.attachment_inserts(self.files),
-                     *outbox.submission_inserts(self.external_mail, outbox_state, at),
+                     *outbox.submission_inserts(self.external_mail, _entry_state(outbox_state), at),
                      attachment_store.submission_attachment_inserts(self.external_files)],
             updates=[(messages, [{bulk.OLD_ID: old_id, **row.values()} for old_id, row in self.replaced])])
+
+
+def _entry_state(outbox_state: str) -> Callable[[str], str]:
+    """How each external recipient enters the outbox: as `outbox_state` says (queued for the relay,
+    or captured), but a simulator address is always queued, since the simulator, not the relay,
+    answers it (mail/simulator.py) and it must behave the same in capture mode."""
+    def state(address: str) -> str:
+        return outbox.QUEUED if simulator.is_simulated(address) else outbox_state
+    return state
 
 
 def writes(batch: list[Outgoing], found: Found, at: datetime, outbox_state: str) -> bulk.Writes:
@@ -213,7 +222,8 @@ def _deliver(rows: _Rows, out: Outgoing, files: list[AttachmentRow], found: Foun
             # Each copy gets its own attachment rows; the content is shared, not copied.
             rows.files += attachment_store.copies_for(files, received.id, [ids.new_attachment_id() for _ in files])
     if external:
-        # Queued for the relay, or, with none configured, captured: kept and listed, never sent.
+        # Queued for the relay, or, with none configured, captured: kept and listed, never sent
+        # (simulator addresses are queued either way: `_entry_state`).
         submission = outbox.NewSubmission(str(uuid.uuid4()), out.owner.id, out.sent.internet_message_id,
                                           _submitted(out.sent), external)
         rows.external_mail.append(submission)

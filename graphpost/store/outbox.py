@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,13 +41,16 @@ class NewSubmission:
     recipients: list[str]
 
 
-def submission_inserts(new: list[NewSubmission], state: str, now: datetime) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
-    """The rows of these submissions and their outbox entries (one per recipient), by table."""
+def submission_inserts(new: list[NewSubmission], state: str | Callable[[str], str],
+                       now: datetime) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
+    """The rows of these submissions and their outbox entries (one per recipient), by table; each
+    entry in `state`, or in the state `state(recipient)` gives it."""
+    state_of = state if callable(state) else (lambda _address: state)
     return [
         (submissions, [{"id": item.id, "user_id": item.user_id, "internet_message_id": item.internet_message_id,
                         "message": item.message, "created_at": now} for item in new]),
         (outbox, [{"submission_id": item.id, "recipient": address, "domain": address.rpartition("@")[2].lower(),
-                   "state": state, "created_at": now, "updated_at": now}
+                   "state": state_of(address), "created_at": now, "updated_at": now}
                   for item in new for address in item.recipients])]
 
 
@@ -90,10 +93,12 @@ class SubmissionRow:
 
 
 async def claim_due(conn: AsyncConnection, owner: str, now: datetime, lease_until: datetime,
-                    limit: int) -> list[ClaimedEntry]:
+                    limit: int, domain: str | None = None) -> list[ClaimedEntry]:
     """Lease to `owner` up to `limit` entries that are due and not leased by a live worker
-    (store/leases.py)."""
+    (store/leases.py); only those of recipients in `domain` when given."""
     due = outbox.c.state.in_(CLAIMABLE) & sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
+    if domain is not None:
+        due &= outbox.c.domain == domain
     ids = await leases.claim(conn, outbox, due, owner, now, lease_until, limit)
     if not ids:
         return []
