@@ -47,6 +47,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # in well under a second here.
 CONCURRENCY_RETRY_AFTER = 1
 ApplicationThrottled = "ApplicationThrottled"
+# How many of the counters idle longest are looked at to find one to forget.
+BUSY_LOOKAHEAD = 64
 
 
 @dataclass(slots=True)
@@ -103,9 +105,14 @@ class Recent(Generic[K, V]):
         return value
 
     def _forget(self) -> None:
-        for key in list(islice(self.entries, len(self.entries) - self.cap)):
+        excess = len(self.entries) - self.cap
+        # Busy entries (requests in progress) are stepped over; there are few of them.
+        for key in list(islice(self.entries, excess + BUSY_LOOKAHEAD)):
+            if excess <= 0:
+                break
             if not self.busy(self.entries[key]):
                 del self.entries[key]
+                excess -= 1
 
 
 class Throttle:
