@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+import httpx
 import pytest
 from azure.core.pipeline import Pipeline
 from azure.core.pipeline.policies import HeadersPolicy, RetryPolicy
@@ -96,3 +97,11 @@ def test_an_azure_core_pipeline_retries_faults_and_succeeds(data_dir: Path) -> N
             assert response.http_response.json()["totalItemCount"] == 3
         assert answered(server, 503, "/v1.0/me/sendMail") + answered(server, 503, "/v1.0/me/mailFolders/sentitems") >= 1
         assert answered(server, 202, "/v1.0/me/sendMail") == 3
+
+
+def test_serve_flags_turn_faults_on(data_dir: Path) -> None:
+    with ServerProcess(data_dir, serve_args=["--faults", "1", "--fault-seed", SEED]) as server:
+        response = httpx.get(server.base_url + "/v1.0/me/mailFolders/inbox",
+                             headers={"Authorization": f"Bearer {server.token(ALICE)}"}, timeout=10)
+        assert response.status_code in (429, 500, 502, 503, 504)
+        assert response.json()["error"]["innerError"]["request-id"] == response.headers["request-id"]
