@@ -102,7 +102,7 @@ class Settings(BaseModel):
                                       description="The statuses a fault is drawn from (a list, or comma-separated).")
     fault_seed: int | None = Field(None, description="Seed of the fault draws: the same seed fails the same requests "
                                                      "of the same sequence (default: random).")
-    retry_after: int = Field(5, ge=1, le=3600, description="Retry-After seconds of a fault's 429 and 503.")
+    fault_retry_after: int = Field(5, ge=1, le=3600, description="Retry-After seconds of a fault's 429 and 503.")
 
     @field_validator("log_level")
     @classmethod

@@ -11,7 +11,7 @@ again), as Graph reports failures of a batch's requests.
 
 The body is Graph's envelope, with the code Graph's error page gives the status where it gives one
 (learn.microsoft.com/graph/errors: generalException, serviceNotAvailable, quotaLimitReached; 429's
-is the throttling guidance's TooManyRequests); 429 and 503 carry Retry-After (`retry_after`
+is the throttling guidance's TooManyRequests); 429 and 503 carry Retry-After (`fault_retry_after`
 seconds), as Graph's do."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ WITH_RETRY_AFTER = frozenset({429, 503})
 class Faults:
     def __init__(self, settings: Settings) -> None:
         self.share = settings.faults
-        self.retry_after = settings.retry_after
+        self.retry_after = settings.fault_retry_after
         self.random = random.Random(settings.fault_seed)
         statuses = tuple(settings.fault_statuses)
         self.by_storing = {True: statuses, False: tuple(status for status in statuses if status != 507)}

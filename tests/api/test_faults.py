@@ -47,7 +47,7 @@ def test_only_graph_paths_fail_and_a_batch_only_inside() -> None:
 
 def test_429_and_503_carry_retry_after_and_the_others_do_not() -> None:
     for status in (429, 503):
-        fault = Faults(Settings(faults=1.0, fault_statuses=[status], retry_after=1)).draw("GET", "/v1.0/me")
+        fault = Faults(Settings(faults=1.0, fault_statuses=[status], fault_retry_after=1)).draw("GET", "/v1.0/me")
         assert fault is not None and fault.headers == {"Retry-After": "1"}
     fault = Faults(Settings(faults=1.0, fault_statuses=[502])).draw("GET", "/v1.0/me")
     assert fault is not None and fault.headers == {} and fault.code == "BadGateway"

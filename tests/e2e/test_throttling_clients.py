@@ -30,7 +30,7 @@ SEED = "11"
 
 
 def server_with(data_dir: Path, **settings: str) -> ServerProcess:
-    env = {"GRAPHPOST_RETRY_AFTER": "1", **{f"GRAPHPOST_{name.upper()}": value for name, value in settings.items()}}
+    env = {"GRAPHPOST_FAULT_RETRY_AFTER": "1", **{f"GRAPHPOST_{name.upper()}": value for name, value in settings.items()}}
     return ServerProcess(data_dir, env=env)
 
 
