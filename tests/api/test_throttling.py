@@ -279,3 +279,14 @@ async def test_a_batch_runs_as_many_requests_at_once_as_the_concurrency_limit_al
     assert most == 2
     assert await alice.counts("sentitems") == (6, 0)
 
+
+
+@pytest.mark.parametrize(("options", "installed"), [({}, False), ({"throttling": True}, True),
+                                                    ({"faults": 0.1}, True)])
+async def test_the_middleware_is_there_only_when_throttling_or_faults_are_on(
+        data_dir: Path, database_url: str, db: Database, options: dict[str, Any], installed: bool) -> None:
+    from graphpost.api.app import create_app
+    from graphpost.api.limits_middleware import GraphLimitsMiddleware
+    app = create_app(Settings(data_dir=data_dir, database_url=database_url, **options), db)
+    assert any(middleware.cls is GraphLimitsMiddleware for middleware in app.user_middleware) is installed
+    assert (app.state.runtime.throttle is not None) is options.get("throttling", False)
