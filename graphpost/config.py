@@ -15,6 +15,8 @@ ENV_PREFIX = "GRAPHPOST_"
 # The one default for how long a delivery worker holds what it claims: the setting's and the worker's.
 DEFAULT_DELIVERY_LEASE = timedelta(minutes=5)
 DEFAULT_SIMULATOR_SLOW_DELAY = timedelta(seconds=3)
+# The statuses Dev Proxy's GraphRandomErrorPlugin fails Graph requests with.
+FAULT_STATUSES = (429, 500, 502, 503, 504, 507)
 
 
 class ConfigError(Exception):
@@ -84,6 +86,27 @@ class Settings(BaseModel):
         False, description="Accept http:// notification URLs for any host (loopback hosts always may use http).")
     change_retention: timedelta = Field(timedelta(days=7), description="How long the change log keeps a change; "
                                                                        "older delta tokens answer 410.")
+    # Graph's throttling and injected faults (api/throttling.py, api/faults.py): off by default.
+    throttling: bool = Field(False, description="Answer as Graph does past Outlook's limits per app per mailbox "
+                                                "and Exchange's sending rate: 429 with Retry-After.")
+    throttle_requests: int = Field(10_000, ge=1, description="Requests per app per mailbox in throttle_requests_window.")
+    throttle_requests_window: timedelta = Field(timedelta(minutes=10), description="The window of throttle_requests.")
+    throttle_concurrency: int = Field(4, ge=1, description="Requests per app per mailbox in progress at once.")
+    throttle_upload_bytes: int = Field(150 * 1024 * 1024, ge=1,
+                                       description="Bytes uploaded (POST, PUT, PATCH bodies) per mailbox in "
+                                                   "throttle_upload_window.")
+    throttle_upload_window: timedelta = Field(timedelta(minutes=5), description="The window of throttle_upload_bytes.")
+    throttle_messages: int = Field(30, ge=1, description="Messages a mailbox sends in throttle_messages_window.")
+    throttle_messages_window: timedelta = Field(timedelta(minutes=1), description="The window of throttle_messages.")
+    throttle_max_keys: int = Field(100_000, ge=1, description="Apps and mailboxes counted at once; the idle longest "
+                                                              "are forgotten past it.")
+    faults: float = Field(0.0, ge=0.0, le=1.0, description="Share of Graph requests (0 to 1) failed on purpose with "
+                                                           "429, 500, 502, 503, 504 or 507, before they run.")
+    fault_statuses: list[int] = Field([429, 500, 502, 503, 504, 507],
+                                      description="The statuses a fault is drawn from (a list, or comma-separated).")
+    fault_seed: int | None = Field(None, description="Seed of the fault draws: the same seed fails the same requests "
+                                                     "of the same sequence (default: random).")
+    fault_retry_after: int = Field(5, ge=1, le=3600, description="Retry-After seconds of a fault's 429 and 503.")
 
     @field_validator("log_level")
     @classmethod
@@ -103,10 +126,26 @@ class Settings(BaseModel):
                      "simulator_slow_delay",
                      "proxy_head_timeout", "change_retention", "notification_retry_first", "notification_retry_max",
                      "notification_lifetime", "notification_timeout", "notification_validation_timeout",
+                     "throttle_requests_window", "throttle_upload_window", "throttle_messages_window",
                      mode="before")
     @classmethod
     def _parse_lifetime(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("fault_statuses", mode="before")
+    @classmethod
+    def _parse_statuses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("fault_statuses")
+    @classmethod
+    def _known_statuses(cls, value: list[int]) -> list[int]:
+        unknown = sorted(set(value) - set(FAULT_STATUSES))
+        if unknown or not value:
+            raise ValueError(f"must be some of {', '.join(map(str, FAULT_STATUSES))}")
+        return value
 
     @property
     def serves_https(self) -> bool:

@@ -300,3 +300,26 @@ class SubscriptionQuotaExceeded(GraphError):
 class SubscriptionNotFound(GraphError):
     status, code = 404, "ResourceNotFound"
     default_message = "The object was not found."
+
+
+# --- Throttling (api/throttling.py) and injected faults (api/faults.py). Graph answers a client over
+# Outlook's limits with 429 and Retry-After seconds (learn.microsoft.com/graph/throttling).
+
+class Throttled(GraphError):
+    status, code = 429, "TooManyRequests"
+    # Graph's generic throttling answer, as the throttling guidance shows it.
+    default_message = "Please retry again later."
+
+    def __init__(self, retry_after: int, message: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+        if code is not None:
+            self.code = code
+
+
+class InjectedFault(GraphError):
+    """A failure made on purpose by the faults setting, before the request ran."""
+
+    def __init__(self, status: int, code: str, retry_after: int | None) -> None:
+        super().__init__("A fault injected by graphpost (the faults setting): the request was not run.",
+                         headers={} if retry_after is None else {"Retry-After": str(retry_after)})
+        self.status, self.code = status, code

@@ -86,3 +86,25 @@ def test_a_certificate_of_ones_own_means_https(tmp_path: Path) -> None:
                                       "GRAPHPOST_TLS_KEY": str(tmp_path / "key.pem")})
     assert settings.serves_https and not settings.tls
     assert (settings.tls_cert, settings.tls_key) == (tmp_path / "cert.pem", tmp_path / "key.pem")
+
+
+def test_throttling_and_faults_are_off_by_default_and_read_from_the_environment() -> None:
+    defaults = load_settings(environ={})
+    assert (defaults.throttling, defaults.faults, defaults.fault_seed) == (False, 0.0, None)
+    assert (defaults.throttle_requests, defaults.throttle_requests_window) == (10_000, timedelta(minutes=10))
+    assert (defaults.throttle_concurrency, defaults.throttle_messages) == (4, 30)
+    assert defaults.throttle_upload_bytes == 150 * 1024 * 1024
+    settings = load_settings(environ={"GRAPHPOST_THROTTLING": "true", "GRAPHPOST_FAULTS": "0.25",
+                                      "GRAPHPOST_FAULT_STATUSES": "429, 503", "GRAPHPOST_FAULT_SEED": "9",
+                                      "GRAPHPOST_THROTTLE_MESSAGES_WINDOW": "10s"})
+    assert (settings.throttling, settings.faults, settings.fault_seed) == (True, 0.25, 9)
+    assert settings.fault_statuses == [429, 503]
+    assert settings.throttle_messages_window == timedelta(seconds=10)
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [("FAULT_STATUSES", "404", "must be some of 429, 500"),
+                                                     ("FAULTS", "1.5", "less than or equal to 1")])
+def test_a_bad_fault_setting_is_one_clear_line(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=f"GRAPHPOST_{name}") as caught:
+        load_settings(environ={f"GRAPHPOST_{name}": value})
+    assert says in str(caught.value)

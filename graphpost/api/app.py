@@ -12,11 +12,14 @@ from fastapi import FastAPI
 from graphpost.api import errors
 from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
+from graphpost.api.faults import Faults
 from graphpost.api.limits import BodyLimitMiddleware
+from graphpost.api.limits_middleware import GraphLimitsMiddleware
 from graphpost.api.routes import (attachments, batch, delta, folders, identity, messages, replies, send,
                                   sign_in, subscriptions, uploads, users)
 from graphpost.api.runtime import Runtime
 from graphpost.api.slashes import RepeatedSlashesMiddleware
+from graphpost.api.throttling import Throttle
 from graphpost.auth import keys
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
@@ -63,7 +66,8 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     app = FastAPI(title="graphpost", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     signing_key = keys.load_or_create(settings.data_dir)
     app.state.runtime = Runtime(settings, database, TokenVerifier(signing_key),
-                                SubmissionBatcher(database, outbox_state(settings)))
+                                SubmissionBatcher(database, outbox_state(settings)),
+                                throttle=Throttle(settings) if settings.throttling else None)
     app.state.signing_key = signing_key  # the identity endpoint signs with it and publishes its JWKS
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []
@@ -80,6 +84,10 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     errors.install(app)
     app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)
+    if settings.throttling or settings.faults:
+        # Only when on: without it, a request pays nothing for either (api/limits_middleware.py).
+        app.add_middleware(GraphLimitsMiddleware, faults=Faults(settings) if settings.faults else None,
+                           throttling=settings.throttling)
     app.add_middleware(RequestContextMiddleware)  # every answer carries the request ids
     app.add_middleware(RepeatedSlashesMiddleware)  # outermost: what is inside sees the path as Graph reads it
     return app

@@ -6,7 +6,7 @@ from typing import Annotated, Awaitable, Callable
 
 from fastapi import Depends, Request
 
-from graphpost.api import users
+from graphpost.api import throttling, users
 from graphpost.api.auth import authenticate
 from graphpost.api.runtime import Runtime, runtime, runtime_of
 from graphpost.directory.types import User
@@ -22,8 +22,11 @@ async def mailbox_owner(request: Request, permissions: tuple[str, ...]) -> User:
     which spares FastAPI's dependency solving."""
     caller = await authenticate(request)
     caller.require(*permissions)
-    return await users.mailbox_owner(runtime_of(request), caller, request.path_params.get("user_ref"),
-                                     getattr(request.state, "signed_in_user", None))
+    owner = await users.mailbox_owner(runtime_of(request), caller, request.path_params.get("user_ref"),
+                                      getattr(request.state, "signed_in_user", None))
+    # Before the route does anything: a throttled request has written nothing.
+    throttling.admit(request, caller, owner.id, sending=permissions == SEND)
+    return owner
 
 
 def _owner_needing(*permissions: str) -> Callable[..., Awaitable[User]]:

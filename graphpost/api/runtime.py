@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from graphpost.api.throttling import Throttle
 from graphpost.auth.tokens import TokenVerifier
 from graphpost.config import Settings
 from graphpost.delivery.capture import outbox_state
@@ -24,6 +25,7 @@ class Runtime:
     submissions: SubmissionBatcher
     recent_users: RecentLookups[User] = field(default_factory=RecentLookups)
     recent_apps: RecentLookups[App] = field(default_factory=RecentLookups)
+    throttle: Throttle | None = None  # Graph's throttling, when the setting is on
 
     @property
     def outbox_state(self) -> str:

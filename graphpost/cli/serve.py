@@ -35,6 +35,16 @@ def serve(
         help="Serve HTTPS with this PEM certificate (chain) instead [default: the local CA's].")] = None,
     tls_key: Annotated[Optional[Path], typer.Option(
         help="The PEM private key of --tls-cert [default: read from --tls-cert].")] = None,
+    throttling: Annotated[Optional[bool], typer.Option(
+        "--throttling/--no-throttling",
+        help="Answer as Graph does past Outlook's limits (per app per mailbox: 10,000 requests per 10 minutes, 4 at "
+             "once, 150 MB uploaded per 5 minutes) and 30 messages sent per minute: 429 with Retry-After; the "
+             "throttle_* settings change the limits [default: off].")] = None,
+    faults: Annotated[Optional[float], typer.Option(
+        help="Fail this share of Graph requests (0 to 1) with 429, 500, 502, 503, 504 or 507 before they run "
+             "[default: 0].")] = None,
+    fault_seed: Annotated[Optional[int], typer.Option(
+        help="Seed the fault draws, so that a run fails the same requests again [default: random].")] = None,
     *, store: StoreFlags,
 ) -> None:
     """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
@@ -46,7 +56,8 @@ def serve(
     if roles - set(server.ROLES):
         fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
     settings = store.settings(host=host, port=port, smtp_port=smtp_port, proxy_port=proxy_port, tls=tls,
-                              tls_cert=tls_cert, tls_key=tls_key)
+                              tls_cert=tls_cert, tls_key=tls_key, throttling=throttling, faults=faults,
+                              fault_seed=fault_seed)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every request logs a line (api/context.py): leave out of each record what the format above
     # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and

@@ -134,6 +134,11 @@ async def _session(db: Database, session_id: str, token: str | None) -> UploadSe
     return session
 
 
+async def session_owner(db: Database, session_id: str, token: str | None) -> str:
+    """The id of the mailbox an upload session belongs to (after its token's check)."""
+    return (await _session(db, session_id, token)).user_id
+
+
 async def _spool(body: AsyncIterator[bytes], expected: int) -> IO[bytes]:
     spool = tempfile.SpooledTemporaryFile(max_size=store.CHUNK_SIZE)
     received = 0

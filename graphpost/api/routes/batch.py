@@ -15,7 +15,7 @@ import binascii
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Awaitable
 from urllib.parse import quote, unquote
 
 import orjson
@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Scope
 
 from graphpost.api.auth import Caller
 from graphpost.api.errors import envelope
+from graphpost.api.runtime import runtime_of
 from graphpost.errors import BadRequest, FailedDependency, GraphError
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,22 @@ async def run_batch(request: Request, _: Caller) -> Response:
     if any(item.depends_on for item in requests):
         answers = await _in_order(request, version, requests)
     else:
-        # No dependsOn: Graph runs the requests in parallel, in no particular order.
-        answers = list(await asyncio.gather(*(_run(request, version, item) for item in requests)))
+        # No dependsOn: Graph runs the requests in parallel, in no particular order; with throttling
+        # on, 4 at a time, as Graph runs a batch's Outlook requests to keep within the mailbox's
+        # concurrency limit (learn.microsoft.com/graph/throttling-limits, "Outlook service batching").
+        runs: list[Awaitable[dict[str, Any]]] = [_run(request, version, item) for item in requests]
+        throttle = runtime_of(request).throttle
+        if throttle is not None:
+            slots = asyncio.Semaphore(throttle.settings.throttle_concurrency)
+            runs = [_limited(slots, run) for run in runs]
+        answers = list(await asyncio.gather(*runs))
     # In a thread: with large answers embedded, the whole can be up to 20 times their size.
     return Response(await asyncio.to_thread(orjson.dumps, {"responses": answers}), media_type="application/json")
+
+
+async def _limited(slots: asyncio.Semaphore, run: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    async with slots:
+        return await run
 
 
 def parse_batch(raw: bytes) -> list[SubRequest]:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from fastapi import APIRouter, Request
 
-from graphpost.api import users
+from graphpost.api import throttling, users
 from graphpost.api.auth import authenticate
 from graphpost.api.delta_query import DeltaQuery, delta_query
 from graphpost.api.delta_tokens import DeltaToken, encode
@@ -41,6 +41,7 @@ async def _owner(request: Request) -> tuple[User, bool]:
     caller.require(*READ, *READ_BASIC)
     owner = await users.mailbox_owner(runtime_of(request), caller, request.path_params.get("user_ref"),
                                       getattr(request.state, "signed_in_user", None))
+    throttling.admit(request, caller, owner.id, sending=False)
     return owner, bool(caller.permissions.intersection(READ))
 
 

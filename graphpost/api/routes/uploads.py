@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from graphpost.api.mailbox import Rt
 from graphpost.api.responses import GraphJSONResponse
+from graphpost.api.throttling import upload_bytes
 from graphpost.mail import uploads
 
 router = APIRouter()
@@ -16,6 +17,10 @@ UPLOAD_PATH = "/upload/attachmentSessions/{session_id}"
 @router.put(UPLOAD_PATH)
 async def put_range(request: Request, session_id: str, rt: Rt) -> Response:
     length = request.headers.get("content-length")
+    if rt.throttle is not None:
+        # The range counts against its mailbox's upload bytes, refused before any of it is stored.
+        owner_id = await uploads.session_owner(rt.db, session_id, request.query_params.get("authtoken"))
+        rt.throttle.admit_upload(owner_id, upload_bytes(request))
     result = await uploads.put_range(rt.db, session_id, request.query_params.get("authtoken"),
                                      request.headers.get("content-range"),
                                      int(length) if length and length.isdigit() else None, request.stream())
