@@ -103,15 +103,20 @@ async def close_sdk_http_client(http: httpx.AsyncClient) -> None:
 def server_on_each_backend(request: pytest.FixtureRequest, backend: str, data_dir: Path) -> Iterator[ServerProcess]:
     """A running server over SQLite, or over the test run's PostgreSQL database (emptied first, so
     that the server seeds it as on a first start). Tests using it run once per backend."""
-    url = None
-    if backend == "postgresql":
-        run = request.getfixturevalue("postgres_run")
-        if run is None:
-            pytest.skip(f"PostgreSQL unreachable at {backends.pg_admin_url()}")
-        url = run.plain_url
-        asyncio.run(_emptied(url))
-    with ServerProcess(data_dir, url) as running:
+    with ServerProcess(data_dir, backend_url(request, backend)) as running:
         yield running
+
+
+def backend_url(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """The database URL a server over `backend` is given: None for SQLite in its data dir, or the
+    test run's PostgreSQL database, emptied so that the server seeds it as on a first start."""
+    if backend != "postgresql":
+        return None
+    run = request.getfixturevalue("postgres_run")
+    if run is None:
+        pytest.skip(f"PostgreSQL unreachable at {backends.pg_admin_url()}")
+    asyncio.run(_emptied(run.plain_url))
+    return run.plain_url
 
 
 async def _emptied(url: str) -> None:

@@ -18,8 +18,7 @@ import pytest
 from msgraph.generated.models.message import Message
 from msgraph.generated.models.subscription import Subscription
 
-from tests import backends
-from tests.e2e.conftest import SdkClients, _emptied
+from tests.e2e.conftest import SdkClients, backend_url
 from tests.e2e.server import ServerProcess
 from tests.notifications.receiver import WebhookReceiver
 from tests.ports import free_port
@@ -46,14 +45,7 @@ def notifying_server(data_dir: Path, smtp_port: int) -> Iterator[ServerProcess]:
 @pytest.fixture
 def notifying_server_on_each_backend(request: pytest.FixtureRequest, backend: str, data_dir: Path,
                                      smtp_port: int) -> Iterator[ServerProcess]:
-    url = None
-    if backend == "postgresql":
-        run = request.getfixturevalue("postgres_run")
-        if run is None:
-            pytest.skip(f"PostgreSQL unreachable at {backends.pg_admin_url()}")
-        url = run.plain_url
-        asyncio.run(_emptied(url))
-    with ServerProcess(data_dir, url, env=FAST_RETRIES, serve_args=["--smtp-port", str(smtp_port)]) as running:
+    with ServerProcess(data_dir, backend_url(request, backend), env=FAST_RETRIES, serve_args=["--smtp-port", str(smtp_port)]) as running:
         yield running
 
 
