@@ -11,6 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from graphpost import logs
 from graphpost.cli.apps import app
 from graphpost.cli.common import StoreFlags, fail, redacted, return_store, run, signing_key, store_flags
 from graphpost.config import Settings
@@ -35,6 +36,10 @@ def serve(
         help="Serve HTTPS with this PEM certificate (chain) instead [default: the local CA's].")] = None,
     tls_key: Annotated[Optional[Path], typer.Option(
         help="The PEM private key of --tls-cert [default: read from --tls-cert].")] = None,
+    log_level: Annotated[Optional[str], typer.Option(
+        help="Log records of this level and above: debug, info, warning, error [default info].")] = None,
+    log_format: Annotated[Optional[str], typer.Option(
+        help="text, or json: one JSON object a line, a request's records with its request_id [default text].")] = None,
     *, store: StoreFlags,
 ) -> None:
     """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
@@ -46,8 +51,8 @@ def serve(
     if roles - set(server.ROLES):
         fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
     settings = store.settings(host=host, port=port, smtp_port=smtp_port, proxy_port=proxy_port, tls=tls,
-                              tls_cert=tls_cert, tls_key=tls_key)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                              tls_cert=tls_cert, tls_key=tls_key, log_level=log_level, log_format=log_format)
+    logs.configure(settings.log_level, settings.log_format)
     # Every request logs a line (api/context.py): leave out of each record what the format above
     # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
     # line cost a walk up the stack).

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost import metrics
 from graphpost.config import DEFAULT_DELIVERY_LEASE
 from graphpost.delivery.bounces import write_bounce
 from graphpost.delivery.relay import Relay, RelayOutcome
@@ -162,6 +163,7 @@ class DeliveryWorker:
                 if not await outbox.settle(conn, [entry.id], self.owner, outbox.DEFERRED, now, error=answer,
                                            next_attempt_at=when):
                     continue
+                metrics.delivery_attempts.labels("deferred").inc()
                 log.info("deferred %s to %s until %s: %s", submission.internet_message_id, address,
                          when.isoformat(), answer)
             bounced: dict[str, str] = {}
@@ -169,8 +171,10 @@ class DeliveryWorker:
                 # An entry another worker holds now is its to settle and to bounce.
                 if await outbox.settle(conn, [by_address[address].id], self.owner, outbox.FAILED, now, error=answer):
                     bounced[address] = answer
+                    metrics.delivery_attempts.labels("failed").inc()
                     log.warning("failed %s to %s: %s", submission.internet_message_id, address, answer)
             if bounced:
                 await write_bounce(conn, submission, bounced, raw, now)
         # Every accepted entry of the round in one statement.
-        await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now)
+        settled = await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now)
+        metrics.delivery_attempts.labels("delivered").inc(len(settled))
