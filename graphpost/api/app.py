@@ -14,8 +14,8 @@ from graphpost.api.context import RequestContextMiddleware
 from graphpost.api.direct import DirectRoutes
 from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.route_labels import RouteLabels
-from graphpost.api.routes import (attachments, batch, delta, folders, health, identity, messages, replies, send,
-                                  sign_in, subscriptions, uploads, users)
+from graphpost.api.routes import (attachments, batch, delta, folders, health, identity, messages, metadata, replies,
+                                  send, sign_in, subscriptions, uploads, users)
 from graphpost.api.runtime import Runtime
 from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.auth import keys
@@ -35,7 +35,7 @@ MAILBOXES = ("/me", "/users/{user_ref}")
 # delta before folders, whose /mailFolders/{folder_ref} would take /mailFolders/delta.
 MAIL_ROUTERS = (send.router, messages.router, delta.router, folders.router, attachments.router, replies.router)
 # POST /{version}/$batch runs its requests back through the app, so it needs no mailbox prefix.
-ROUTERS = ([(users.router, ""), (subscriptions.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
+ROUTERS = ([(metadata.router, ""), (users.router, ""), (subscriptions.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
            + [(batch.router, "")])
 
 
