@@ -14,7 +14,7 @@ SOURCE is one of the CSDL documents Microsoft publishes in github.com/microsoftg
 Annotations and descriptions are left out: they are most of the source's size and nothing in an
 @odata.context reaches them. The output names its source (repository, commit, file) in a comment.
 
-Run it again when Microsoft's CSDL changes (README: "Health, metrics, metadata"); the result is
+Run it again when Microsoft's CSDL changes (README: "Health, metrics, metadata and logs"); the result is
 committed in graphpost/api/csdl/ and served as it is."""
 
 from __future__ import annotations
