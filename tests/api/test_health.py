@@ -82,14 +82,17 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
     message = await alice.create_draft(subject="x", toRecipients=recipients("bob@contoso.test"))
     assert (await alice.get(f"messages/{message['id']}")).status_code == 200
     assert (await client.get("/v1.0/nowhere/at/all")).status_code == 400
+    assert (await client.request("BREW", "/healthz")).status_code == 405
     after = await scrape(client)
     assert requests_of(after, "/v1.0/me/messages", "GET", "200") - requests_of(before, "/v1.0/me/messages",
                                                                                "GET", "200") == 2
     template = "/v1.0/me/messages/{message_id}"
     assert requests_of(after, template, "GET", "200") - requests_of(before, template, "GET", "200") == 1
     assert requests_of(after, "unmatched", "GET", "400") - requests_of(before, "unmatched", "GET", "400") == 1
-    # Never the raw path a client sent: the labels are the app's templates.
-    assert not any(message["id"] in str(labels) for _, labels in after)
+    # Never the raw path or method a client sent: the labels are the app's templates and HTTP's methods.
+    assert not any(message["id"] in str(labels) or "BREW" in str(labels) for _, labels in after)
+    assert sum(value - before.get(key, 0.0) for key, value in after.items()
+               if key[0] == "graphpost_http_requests_total" and ("method", "other") in key[1]) == 1
 
 
 async def test_metrics_count_sendmail_and_the_outbox_by_state(client: httpx.AsyncClient, alice: Mailbox) -> None:
