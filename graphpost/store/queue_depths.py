@@ -4,8 +4,8 @@ Every count is capped (`cap`): a count reads the rows it counts, and a scrape mu
 an outbox of millions of delivered entries. Each state's count reads the (state, created_at)
 index (or, for the state most rows are in, the table, as PostgreSQL's planner may choose) only as
 far as the cap; past it, the gauge says "at least the cap", which is all an alert needs
-(tests/store/test_queue_depths.py checks the plans). The notification queue's rows are all backlog (a row leaves when it is delivered or
-dropped), counted through its primary key, up to the cap as well."""
+(tests/store/test_queue_depths.py checks the plans). The notification queue's rows are all
+backlog (a row leaves when it is delivered or dropped), counted up to the cap as well."""
 
 from __future__ import annotations
 
