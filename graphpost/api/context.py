@@ -58,14 +58,22 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_ids)
-        finally:
-            milliseconds = (time.perf_counter() - started) * 1000
-            route = self.route_labels.of(scope)
-            metrics.count_request(route, scope["method"], status)
-            if access_log.isEnabledFor(logging.INFO):
-                client = (scope.get("client") or ("-",))[0]
-                access_log.info('%s %s %s %d %.1fms request-id=%s', client, scope["method"], scope["path"], status,
-                                milliseconds, request_id,
-                                extra={"client": client, "method": scope["method"], "path": scope["path"],
-                                       "route": route, "status": status, "duration_ms": round(milliseconds, 1)})
-            current_request_id.reset(token)
+        except BaseException:
+            # An error no handler took goes on to Starlette's outermost middleware, which answers
+            # the 500 and logs the traceback after this one is done: the id stays set for that
+            # record (a request is a task of its own; $batch puts back its own id, routes/batch.py).
+            self._log(scope, started, status, request_id)
+            raise
+        self._log(scope, started, status, request_id)
+        current_request_id.reset(token)
+
+    def _log(self, scope: Scope, started: float, status: int, request_id: str) -> None:
+        milliseconds = (time.perf_counter() - started) * 1000
+        route = self.route_labels.of(scope)
+        metrics.count_request(route, scope["method"], status)
+        if access_log.isEnabledFor(logging.INFO):
+            client = (scope.get("client") or ("-",))[0]
+            access_log.info('%s %s %s %d %.1fms request-id=%s', client, scope["method"], scope["path"], status,
+                            milliseconds, request_id,
+                            extra={"client": client, "method": scope["method"], "path": scope["path"],
+                                   "route": route, "status": status, "duration_ms": round(milliseconds, 1)})
