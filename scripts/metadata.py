@@ -68,8 +68,8 @@ def _binding(operation: ET.Element) -> str | None:
     return f"Collection({name})" if name and written.startswith("Collection(") else name
 
 
-def trim(source: ET.ElementTree, origin: str) -> ET.ElementTree:
-    schema = next(s for s in source.getroot().iter(_q("Schema")) if s.get("Namespace") == NAMESPACE)
+def trim(source: ET.Element, origin: str) -> ET.ElementTree:
+    schema = next(s for s in source.iter(_q("Schema")) if s.get("Namespace") == NAMESPACE)
     by_name = {(child.tag, child.get("Name")): child for child in schema
                if child.tag in (_q("EntityType"), _q("ComplexType"), _q("EnumType"))}
     entities: set[str] = set()
@@ -86,16 +86,17 @@ def trim(source: ET.ElementTree, origin: str) -> ET.ElementTree:
     for op in operations:
         pending += [p.get("Type", "") for p in op if p.tag in (_q("Parameter"), _q("ReturnType"))]
     while pending:
-        name = _short(pending.pop())
-        if name is None or name in structured or name in entities:
+        found = _short(pending.pop())
+        if found is None or found in structured or found in entities:
             continue
-        element = by_name.get((_q("ComplexType"), name)) or by_name.get((_q("EnumType"), name))
-        if element is None:
+        referenced = by_name.get((_q("ComplexType"), found)) or by_name.get((_q("EnumType"), found))
+        if referenced is None:
             continue  # an entity type not served (an operation's return): left out with its operation below
-        structured.add(name)
-        pending += [prop.get("Type", "") for prop in element if prop.tag in (_q("Property"), _q("NavigationProperty"))]
-        if element.get("BaseType"):
-            pending.append(element.get("BaseType", ""))
+        structured.add(found)
+        pending += [prop.get("Type", "") for prop in referenced
+                    if prop.tag in (_q("Property"), _q("NavigationProperty"))]
+        if referenced.get("BaseType"):
+            pending.append(referenced.get("BaseType", ""))
     kept = entities | structured
 
     def known(type_name: str) -> bool:
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ET.register_namespace("edmx", EDMX)
     ET.register_namespace("", EDM)
-    tree = trim(ET.parse(args.source), args.origin)
+    tree = trim(ET.parse(args.source).getroot(), args.origin)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tree.write(args.out, encoding="utf-8", xml_declaration=True)
     print(f"{args.out}: {args.out.stat().st_size} bytes", file=sys.stderr)

@@ -47,7 +47,8 @@ async def test_the_outbox_is_counted_through_its_state_index(db: Database) -> No
     async with db.read() as conn:
         sql = statement_sql(conn, queue_depths.outbox_depths_query(CAP))
         if conn.dialect.name == "sqlite":
-            plan: list[Any] = [row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all()]
+            rows: list[Any] = list((await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all())
+            plan: list[Any] = [row[3] for row in rows]
             assert any("outbox USING COVERING INDEX ix_outbox_state_" in detail for detail in plan), plan
             assert not any(detail.startswith("SCAN outbox") for detail in plan), plan
             return
