@@ -27,7 +27,8 @@ class Readiness:
 
 
 async def check(db: Database, timeout: float = CHECK_TIMEOUT) -> Readiness:
-    expected = migrate.head_revision() or ""
+    # Read from the migrations' files once (then cached), off the loop.
+    expected = await asyncio.to_thread(migrate.head_revision) or ""
     try:
         stored = await asyncio.wait_for(migrate.stored_revision(db), timeout)
     except asyncio.TimeoutError:
