@@ -35,8 +35,8 @@ MAILBOXES = ("/me", "/users/{user_ref}")
 # delta before folders, whose /mailFolders/{folder_ref} would take /mailFolders/delta.
 MAIL_ROUTERS = (send.router, messages.router, delta.router, folders.router, attachments.router, replies.router)
 # POST /{version}/$batch runs its requests back through the app, so it needs no mailbox prefix.
-ROUTERS = ([(metadata.router, ""), (users.router, ""), (subscriptions.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
-           + [(batch.router, "")])
+ROUTERS = ([(metadata.router, ""), (users.router, ""), (subscriptions.router, "")]
+           + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES] + [(batch.router, "")])
 
 
 # A task run beside the API until it stops (graphpost.server: the delivery worker, inbound SMTP).
@@ -81,14 +81,11 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     app.state.route_templates += [getattr(route, "path", "") for route in uploads.router.routes]
     # The identity endpoint lives at the root too, as Entra ID's does (docs/identity.md); so do the
     # probes and /metrics, as Kubernetes and Prometheus expect them.
-    roots = [uploads.router, identity.router, sign_in.router, health.probes]
-    if settings.metrics:
-        roots.append(health.scrape)
-    for router in roots[1:]:
-        app.include_router(router)
+    roots = [identity.router, sign_in.router, health.probes] + ([health.scrape] if settings.metrics else [])
     for router in roots:
-        for route in router.routes:
-            route_labels.add(route, "")
+        app.include_router(router)
+    for route in [route for router in (uploads.router, *roots) for route in router.routes]:
+        route_labels.add(route, "")
     errors.install(app)
     app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)

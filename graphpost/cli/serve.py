@@ -53,9 +53,9 @@ def serve(
     settings = store.settings(host=host, port=port, smtp_port=smtp_port, proxy_port=proxy_port, tls=tls,
                               tls_cert=tls_cert, tls_key=tls_key, log_level=log_level, log_format=log_format)
     logs.configure(settings.log_level, settings.log_format)
-    # Every request logs a line (api/context.py): leave out of each record what the format above
-    # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
-    # line cost a walk up the stack).
+    # Every request logs a line (api/context.py): leave out of each record what neither format
+    # (graphpost/logs.py) shows, as the logging HOWTO's "Optimization" section lists (the caller's
+    # file and line cost a walk up the stack).
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     if settings.log_level != "debug":
