@@ -41,6 +41,10 @@ class Settings(BaseModel):
     default_domain: str = Field("contoso.test", description="Accepted domain of the default tenant.")
     token_lifetime: timedelta = Field(timedelta(hours=1), description="Default lifetime of minted tokens.")
     log_level: str = Field("info", description="debug, info, warning or error.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text (one line a record) or json (one JSON object a line, with the request id).")
+    metrics: bool = Field(True, description="Answer GET /metrics (Prometheus text format, no authentication) "
+                                            "on the API port.")
     # Outbound relay (smart host). Without relay_host, external mail is captured, never sent.
     relay_host: str | None = Field(None, description="Smart host that external mail is relayed to.")
     relay_port: int = Field(25, ge=1, le=65535, description="Its port (25, 587 with STARTTLS, 465 with TLS).")
@@ -114,6 +118,11 @@ class Settings(BaseModel):
         if value.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError("must be one of debug, info, warning, error")
         return value.lower()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_format(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

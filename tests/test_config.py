@@ -28,6 +28,13 @@ def test_config_file_can_come_from_the_environment(tmp_path: Path) -> None:
     assert load_settings(environ={"GRAPHPOST_CONFIG": str(config)}).create_default_tenant is False
 
 
+def test_log_format_and_metrics_from_the_environment_and_flags() -> None:
+    settings = load_settings(environ={"GRAPHPOST_LOG_FORMAT": "JSON", "GRAPHPOST_METRICS": "false"})
+    assert (settings.log_format, settings.metrics) == ("json", False)
+    assert load_settings(None, {"log_format": "text"}, environ={"GRAPHPOST_LOG_FORMAT": "json"}).log_format == "text"
+    assert (load_settings(environ={}).log_format, load_settings(environ={}).metrics) == ("text", True)
+
+
 def test_postgresql_url_gets_the_async_driver() -> None:
     settings = load_settings(environ={"GRAPHPOST_DATABASE_URL": "postgresql://u@db:5432/mail"})
     assert settings.sqlalchemy_url == "postgresql+asyncpg://u@db:5432/mail"
@@ -38,6 +45,8 @@ def test_postgresql_url_gets_the_async_driver() -> None:
     ({"GRAPHPOST_PORT": "70000"}, "'port'"),
     ({"GRAPHPOST_DATABASE_URL": "mysql://x"}, "'database_url'"),
     ({"GRAPHPOST_LOG_LEVEL": "loud"}, "'log_level'"),
+    ({"GRAPHPOST_LOG_FORMAT": "xml"}, "'log_format' = 'xml' (from GRAPHPOST_LOG_FORMAT)"),
+    ({"GRAPHPOST_METRICS": "perhaps"}, "'metrics'"),
     ({"GRAPHPOST_TOKEN_LIFETIME": "soon"}, "'token_lifetime'"),
 ])
 def test_a_bad_value_names_the_setting_and_its_source(environ: dict[str, str], named: str) -> None:

@@ -15,8 +15,9 @@ from graphpost.api.direct import DirectRoutes
 from graphpost.api.faults import Faults
 from graphpost.api.limits import BodyLimitMiddleware
 from graphpost.api.limits_middleware import GraphLimitsMiddleware
-from graphpost.api.routes import (attachments, batch, delta, folders, identity, messages, replies, send,
-                                  sign_in, subscriptions, uploads, users)
+from graphpost.api.route_labels import RouteLabels
+from graphpost.api.routes import (attachments, batch, delta, folders, health, identity, messages, metadata, replies,
+                                  send, sign_in, subscriptions, uploads, users)
 from graphpost.api.runtime import Runtime
 from graphpost.api.slashes import RepeatedSlashesMiddleware
 from graphpost.api.throttling import Throttle
@@ -37,8 +38,8 @@ MAILBOXES = ("/me", "/users/{user_ref}")
 # delta before folders, whose /mailFolders/{folder_ref} would take /mailFolders/delta.
 MAIL_ROUTERS = (send.router, messages.router, delta.router, folders.router, attachments.router, replies.router)
 # POST /{version}/$batch runs its requests back through the app, so it needs no mailbox prefix.
-ROUTERS = ([(users.router, ""), (subscriptions.router, "")] + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES]
-           + [(batch.router, "")])
+ROUTERS = ([(metadata.router, ""), (users.router, ""), (subscriptions.router, "")]
+           + [(router, mailbox) for router in MAIL_ROUTERS for mailbox in MAILBOXES] + [(batch.router, "")])
 
 
 # A task run beside the API until it stops (graphpost.server: the delivery worker, inbound SMTP).
@@ -71,16 +72,24 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
     app.state.signing_key = signing_key  # the identity endpoint signs with it and publishes its JWKS
     # Route templates, kept to name the unknown segment in Graph's 400 for an unknown path.
     app.state.route_templates = []
+    # And each route's full templates, the `route` label of /metrics.
+    route_labels = RouteLabels()
     for router, mailbox in ROUTERS:
         for version in VERSIONS:
             app.include_router(router, prefix=version + mailbox)
             app.state.route_templates += [version + mailbox + getattr(route, "path", "") for route in router.routes]
+            for route in router.routes:
+                route_labels.add(route, version + mailbox)
     # The upload URL of a session lives outside /v1.0 and /beta, as Graph's does (on outlook.office.com).
     app.include_router(uploads.router)
     app.state.route_templates += [getattr(route, "path", "") for route in uploads.router.routes]
-    # The identity endpoint lives at the root too, as Entra ID's does (docs/identity.md).
-    app.include_router(identity.router)
-    app.include_router(sign_in.router)  # its sign-in pages and device code endpoint
+    # The identity endpoint lives at the root too, as Entra ID's does (docs/identity.md); so do the
+    # probes and /metrics, as Kubernetes and Prometheus expect them.
+    roots = [identity.router, sign_in.router, health.probes] + ([health.scrape] if settings.metrics else [])
+    for router in roots:
+        app.include_router(router)
+    for route in [route for router in (uploads.router, *roots) for route in router.routes]:
+        route_labels.add(route, "")
     errors.install(app)
     app.add_middleware(DirectRoutes, graph_app=app)  # innermost: inside the body limit and the request ids
     app.add_middleware(BodyLimitMiddleware)
@@ -88,6 +97,6 @@ def create_app(settings: Settings, db: Database | None = None, background: Seque
         # Only when on: without it, a request pays nothing for either (api/limits_middleware.py).
         app.add_middleware(GraphLimitsMiddleware, faults=Faults(settings) if settings.faults else None,
                            throttling=settings.throttling)
-    app.add_middleware(RequestContextMiddleware)  # every answer carries the request ids
+    app.add_middleware(RequestContextMiddleware, route_labels=route_labels)  # every answer carries the request ids
     app.add_middleware(RepeatedSlashesMiddleware)  # outermost: what is inside sees the path as Graph reads it
     return app

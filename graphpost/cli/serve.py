@@ -11,6 +11,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from graphpost import logs
 from graphpost.cli.apps import app
 from graphpost.cli.common import StoreFlags, fail, redacted, return_store, run, signing_key, store_flags
 from graphpost.config import Settings
@@ -45,6 +46,10 @@ def serve(
              "[default: 0].")] = None,
     fault_seed: Annotated[Optional[int], typer.Option(
         help="Seed the fault draws, so that a run fails the same requests again [default: random].")] = None,
+    log_level: Annotated[Optional[str], typer.Option(
+        help="Log records of this level and above: debug, info, warning, error [default info].")] = None,
+    log_format: Annotated[Optional[str], typer.Option(
+        help="text, or json: one JSON object a line, a request's records with its request_id [default text].")] = None,
     *, store: StoreFlags,
 ) -> None:
     """Run the Graph API server, the delivery worker and the inbound SMTP listener (migrates the
@@ -57,11 +62,11 @@ def serve(
         fail(f"unknown role '{sorted(roles - set(server.ROLES))[0]}' (roles: {', '.join(server.ROLES)})")
     settings = store.settings(host=host, port=port, smtp_port=smtp_port, proxy_port=proxy_port, tls=tls,
                               tls_cert=tls_cert, tls_key=tls_key, throttling=throttling, faults=faults,
-                              fault_seed=fault_seed)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every request logs a line (api/context.py): leave out of each record what the format above
-    # never shows, as the logging HOWTO's "Optimization" section lists (the caller's file and
-    # line cost a walk up the stack).
+                              fault_seed=fault_seed, log_level=log_level, log_format=log_format)
+    logs.configure(settings.log_level, settings.log_format)
+    # Every request logs a line (api/context.py): leave out of each record what neither format
+    # (graphpost/logs.py) shows, as the logging HOWTO's "Optimization" section lists (the caller's
+    # file and line cost a walk up the stack).
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     if settings.log_level != "debug":

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from graphpost import metrics
 from graphpost.config import DEFAULT_DELIVERY_LEASE, DEFAULT_SIMULATOR_SLOW_DELAY
 from graphpost.delivery.bounces import write_bounce
 from graphpost.delivery.relay import Relay, RelayOutcome
@@ -256,6 +257,7 @@ class DeliveryWorker:
                 if not await outbox.settle(conn, [entry.id], self.owner, outbox.DEFERRED, now, error=answer,
                                            next_attempt_at=when):
                     continue
+                metrics.delivery_attempts.labels("deferred").inc()
                 log.info("deferred %s to %s until %s: %s", submission.internet_message_id, address,
                          when.isoformat(), answer)
             bounced: dict[str, str] = {}
@@ -263,11 +265,14 @@ class DeliveryWorker:
                 # An entry another worker holds now is its to settle and to bounce.
                 if await outbox.settle(conn, [by_address[address].id], self.owner, outbox.FAILED, now, error=answer):
                     bounced[address] = answer
+                    metrics.delivery_attempts.labels("failed").inc()
                     log.warning("failed %s to %s: %s", submission.internet_message_id, address, answer)
             if bounced:
                 await write_bounce(conn, submission, bounced, raw, now)
         # Every accepted entry of the round in one statement.
-        return set(await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now))
+        settled = await outbox.settle(conn, delivered, self.owner, outbox.DELIVERED, now)
+        metrics.delivery_attempts.labels("delivered").inc(len(settled))
+        return set(settled)
 
 
 def _by_submission(claimed: list[ClaimedEntry]) -> dict[str, list[ClaimedEntry]]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from dataclasses import dataclass
 
@@ -70,7 +71,9 @@ class SubmissionBatcher:
         while self._pending and len(self._writers) < self._in_flight and (
                 not self._writers or len(self._pending) >= self._min_batch):
             batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
-            writer = asyncio.create_task(self._write(batch))
+            # A batch writes many requests: its log records carry none of their ids (graphpost/logs.py),
+            # rather than the id of the request that happened to start it.
+            writer = asyncio.create_task(self._write(batch), context=contextvars.Context())
             self._writers.add(writer)
             writer.add_done_callback(self._writer_done)
 

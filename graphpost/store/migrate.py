@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -41,3 +42,19 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 async def current_revision(db: Database) -> str | None:
     async with db.reader.connect() as conn:
         return await conn.run_sync(_current)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision of the migrations shipped with this graphpost (read from their files once)."""
+    from alembic.script import ScriptDirectory
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+async def stored_revision(db: Database) -> str | None:
+    """The revision the database is at, in one small read (an error for a database never migrated:
+    it has no alembic_version table)."""
+    async with db.read() as conn:
+        return (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()

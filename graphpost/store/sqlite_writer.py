@@ -21,6 +21,7 @@ so that it starts in a few tens of milliseconds."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import fcntl
 import itertools
 import logging
@@ -207,7 +208,8 @@ class WriterProcess:
                     sys.executable, "-m", __name__, self._path,
                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
                 child = self._child = _Child(process)
-                child.reader = asyncio.create_task(_read_answers(child))
+                # It outlives the request that starts it: its log records carry no request id.
+                child.reader = asyncio.create_task(_read_answers(child), context=contextvars.Context())
             return child
 
 

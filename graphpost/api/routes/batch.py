@@ -26,6 +26,7 @@ from graphpost.api.auth import Caller
 from graphpost.api.errors import envelope
 from graphpost.api.runtime import runtime_of
 from graphpost.errors import BadRequest, FailedDependency, GraphError
+from graphpost.logs import current_request_id
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -276,6 +277,8 @@ async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[tupl
             if not message.get("more_body", False):
                 complete.set()
 
+    # The request's own records carry its id (api/context.py); the batch's records after it, the batch's.
+    batch_request_id = current_request_id.get()
     try:
         await app(scope, receive, send)
     except Exception:
@@ -285,6 +288,7 @@ async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[tupl
             log.exception("unhandled error in a batch request %s %s", scope["method"], scope["path"])
     finally:
         complete.set()
+        current_request_id.set(batch_request_id)
     if start is None:
         fallback = envelope(Request(scope), GraphError())
         return fallback.status_code, fallback.raw_headers, bytes(fallback.body)

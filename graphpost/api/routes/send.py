@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from graphpost import metrics
 from graphpost.api.bodies import action_parameters, is_mime, json_object, no_body
 from graphpost.api.mailbox import SEND, Rt, Sender, mailbox_owner
 from graphpost.api.runtime import runtime_of
@@ -18,6 +19,7 @@ router = APIRouter()
 async def send_draft(request: Request, message_id: str, owner: Sender, rt: Rt) -> Response:
     await no_body(request)
     await submission.send_draft(rt.db, owner, message_id, rt.outbox_state, rt.submissions.known)
+    metrics.drafts_sent.inc()
     return Response(status_code=202)
 
 
@@ -29,6 +31,7 @@ async def send_mail(request: Request) -> Response:
     if is_mime(request):
         # A MIME sendMail is always saved to Sent Items (it has no saveToSentItems to say otherwise).
         await rt.submissions.send_mail(owner, await content.read_base64_mime(await request.body()), True)
+        metrics.send_mail_accepted.inc()
         return Response(status_code=202)
     parameters = action_parameters(await json_object(request))
     message = parameters.get("message")
@@ -40,4 +43,5 @@ async def send_mail(request: Request) -> Response:
     if not isinstance(save, bool):
         raise ErrorInvalidParameter("The value of the parameter 'SaveToSentItems' must be a boolean.")
     await rt.submissions.send_mail(owner, await content.read_json(message), save)
+    metrics.send_mail_accepted.inc()
     return Response(status_code=202)
