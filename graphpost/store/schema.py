@@ -337,4 +337,7 @@ notification_queue = sa.Table(
     sa.Column("lease_until", UTCDateTime, nullable=True),
     sa.Column("lease_owner", sa.String(64), nullable=True),
     sa.Index("ix_notification_queue_next_attempt_at", "next_attempt_at"),
+    # A notification's id is made from its row's (notifications/payloads.py): SQLite must never
+    # hand out the id of a row that was delivered and deleted, as it does without AUTOINCREMENT.
+    sqlite_autoincrement=True,
 )

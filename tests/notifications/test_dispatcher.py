@@ -88,6 +88,18 @@ async def test_a_change_is_posted_as_graph_posts_it(
     assert await dispatcher.run_once() == 0
 
 
+async def test_a_notification_id_is_never_given_again(
+        client: httpx.AsyncClient, alice: Mailbox, tokens: TokenMint, webhook: WebhookReceiver,
+        dispatcher: NotificationDispatcher) -> None:
+    # Each notification leaves the queue before the next is queued: an id made from a reused row id
+    # (SQLite without AUTOINCREMENT) would come again, and a receiver that drops repeats would lose mail.
+    await _subscribe(client, await tokens.header(ALICE), webhook, resource="me/mailFolders('inbox')/messages")
+    for subject in ("one", "two", "three"):
+        await alice.send_mail({"subject": subject, "toRecipients": [{"emailAddress": {"address": ALICE}}]})
+        assert await dispatcher.run_once() == 1
+    assert len({item["id"] for item in webhook.items()}) == 3
+
+
 async def test_only_the_subscriptions_that_watch_a_change_are_notified(
         client: httpx.AsyncClient, alice: Mailbox, tokens: TokenMint, db: Database, webhook: WebhookReceiver,
         dispatcher: NotificationDispatcher) -> None:

@@ -87,6 +87,8 @@ def upgrade() -> None:
         sa.Column("lease_until", UTCDateTime, nullable=True),
         sa.Column("lease_owner", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_notification_queue"),
+        # Ids are never reused (a notification's id is made from its row's; store/schema.py).
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_notification_queue_subscription_id", "notification_queue", ["subscription_id"])
     op.create_index("ix_notification_queue_next_attempt_at", "notification_queue", ["next_attempt_at"])
