@@ -124,8 +124,10 @@ class DirectRoutes:
         scope["route"] = route.original_route
         scope.update(child_scope)
         request = Request(scope, receive, send)
+        endpoint = route.endpoint
+        assert endpoint is not None  # check_route refused a fast route without one at start-up
         try:
-            response = await route.endpoint(request)
+            response = await endpoint(request)
         except Exception as exc:
             response = error_response(request, exc)
         await response(scope, receive, send)
@@ -163,6 +165,9 @@ def _what_the_router_would_add(route: RouteContext) -> list[str]:
         problems.append("no Request parameter")
     if route.max_body_size is not None:
         problems.append(f"a body limit of its own ({route.max_body_size} bytes)")
+    if route.endpoint is None:
+        problems.append("no endpoint")
+        return problems
     if not inspect.iscoroutinefunction(route.endpoint):
         problems.append("a synchronous endpoint (run in a thread by FastAPI)")
     returns = inspect.signature(route.endpoint, eval_str=True).return_annotation

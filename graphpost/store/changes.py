@@ -91,7 +91,7 @@ def changes_statement(user_id: str, kind: str, folder_id: str | None, since: Wat
     if until is not None:
         newer.append(mailbox_changes.c.seq <= until)
     statement = sa.select(*columns).where(*scope, *newer)
-    unseen = []
+    unseen: list[sa.ColumnElement[bool]] = []
     if since.in_flight:
         unseen.append(mailbox_changes.c.txid.in_(since.in_flight))
     if since.horizon is not None:
