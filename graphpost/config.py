@@ -106,7 +106,7 @@ class Settings(BaseModel):
                                                               "are forgotten past it.")
     faults: float = Field(0.0, ge=0.0, le=1.0, description="Share of Graph requests (0 to 1) failed on purpose with "
                                                            "429, 500, 502, 503, 504 or 507, before they run.")
-    fault_statuses: list[int] = Field([429, 500, 502, 503, 504, 507],
+    fault_statuses: list[int] = Field(list(FAULT_STATUSES),
                                       description="The statuses a fault is drawn from (a list, or comma-separated).")
     fault_seed: int | None = Field(None, description="Seed of the fault draws: the same seed fails the same requests "
                                                      "of the same sequence (default: random).")
