@@ -72,6 +72,14 @@ def settings(data_dir: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
+async def second_db(settings: Settings, db: Database) -> AsyncIterator[Database]:
+    """Another process's view of the same database: its own engine and connections."""
+    other = Database(settings.sqlalchemy_url)
+    yield other
+    await other.dispose()
+
+
+@pytest.fixture
 async def db(settings: Settings, backend: str) -> AsyncIterator[Database]:
     from graphpost.startup import prepare_store
     if backend == "postgresql":

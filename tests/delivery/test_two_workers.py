@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
@@ -27,14 +26,6 @@ FAR = datetime(2100, 1, 1, tzinfo=timezone.utc)
 @pytest.fixture(params=["postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-async def second_db(settings: Settings, db: Database) -> AsyncIterator[Database]:
-    """Another process's view of the same database: its own engine and connections."""
-    other = Database(settings.sqlalchemy_url)
-    yield other
-    await other.dispose()
 
 
 async def drain(worker: DeliveryWorker) -> int:

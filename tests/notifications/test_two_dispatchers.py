@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from typing import AsyncIterator
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from graphpost.config import Settings
 from graphpost.notifications.dispatcher import NotificationDispatcher
 from graphpost.store.database import Database
 from graphpost.store.types import UTCDateTime
@@ -30,14 +28,6 @@ LOG = sa.table("mailbox_changes", sa.column("user_id"), sa.column("kind"), sa.co
 @pytest.fixture(params=["postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
-
-
-@pytest.fixture
-async def second_db(settings: Settings, db: Database) -> AsyncIterator[Database]:
-    """Another process's view of the same database: its own engine and connections."""
-    other = Database(settings.sqlalchemy_url)
-    yield other
-    await other.dispose()
 
 
 async def drain(dispatcher: NotificationDispatcher) -> int:
